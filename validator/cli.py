@@ -1,0 +1,162 @@
+"""`medval validate` and `medval serve`: the command line edge. Imports the public API only."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from . import check
+from .outcome import outcome_dict
+from .profile import ProfileError, default_profiles
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="medval: FHIR MedicationRequest validator.")
+STYLE = {"fatal": "bold white on red", "error": "bold red", "warning": "yellow", "information": "cyan"}
+EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+
+
+class InputFileError(Exception):
+    """A file medval cannot read or parse; the message is one line."""
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(label, bytes) for each resource in a file: the file itself, or each line of an NDJSON file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if path.suffix == ".ndjson":
+        for n, line in enumerate(raw.splitlines(), 1):
+            if line.strip():
+                yield f"{path}:{n}", line
+    else:
+        yield str(path), raw
+
+
+def _check_one(item: tuple[str, bytes, str | None]) -> tuple[str, dict, str | None]:
+    label, raw, version = item
+    report = check(raw, fhir_version=version)
+    rejected = report.rejected.message if report.rejected else None
+    return label, outcome_dict(report.findings), rejected
+
+
+def _results(files: list[Path], version: str | None, jobs: int, console: Console) -> Iterator[tuple[str, dict, str | None]]:
+    items = ((label, raw, version) for f in files for label, raw in _documents(f))
+    if jobs <= 1:
+        yield from map(_check_one, items)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_check_one, items, chunksize=256)
+
+
+def _print_report(console: Console, label: str, outcome: dict) -> None:
+    issues = outcome["issue"]
+    worst = issues[0]["severity"] if issues else "information"
+    console.print(f"[bold]{label}[/bold]  [{STYLE[worst]}]{worst}[/]")
+    for issue in issues:
+        code = issue["details"]["coding"][0]["code"]
+        where = (issue.get("expression") or [""])[0]
+        console.print(f"  [{STYLE[issue['severity']]}]{issue['severity']:<11}[/] [bold]{code}[/bold]  [dim]{where}[/dim]")
+        console.print(f"      {issue['details']['text']}", highlight=False)
+        if issue.get("diagnostics"):
+            console.print(f"      [dim]source: {issue['diagnostics']}[/dim]", highlight=False)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="MedicationRequest, Bundle or Parameters JSON files, NDJSON files, or folders.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="text (a readable report) or json (the OperationOutcome).")] = "text",
+    fhir_version: Annotated[
+        str | None, typer.Option("--fhir-version", help="4.0 (default) or 5.0; by default read from each resource's shape.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: every core).")] = 1,
+) -> None:
+    """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input)."""
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    if format not in ("text", "json"):
+        errors.print(f"medval: unknown --format {format!r} (use text or json)")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        default_profiles()
+    except ProfileError as exc:
+        errors.print(f"medval: profile error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    files = _files(paths)
+    missing = [p for p in paths if not p.exists()]
+    if missing or not files:
+        errors.print(f"medval: {missing[0] if missing else paths[0]}: no such file, or no *.json / *.ndjson in it")
+        raise typer.Exit(EXIT_USAGE)
+    jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
+    status = EXIT_OK
+    counts = {"orders": 0, "error": 0, "warning": 0}
+    show_progress = format == "text" and console.is_terminal and any(f.suffix == ".ndjson" for f in files)
+    try:
+        with Progress(console=errors, transient=True, disable=not show_progress) as progress:
+            task = progress.add_task("validating", total=None)
+            for label, outcome, rejected in _results(files, fhir_version, jobs, console):
+                progress.advance(task)
+                if rejected:
+                    errors.print(f"medval: {label}: {rejected}")
+                    status = EXIT_USAGE
+                    continue
+                counts["orders"] += 1
+                severities = {i["severity"] for i in outcome["issue"]}
+                if severities & {"error", "fatal"}:
+                    counts["error"] += 1
+                    status = max(status, EXIT_ISSUES)
+                elif "warning" in severities:
+                    counts["warning"] += 1
+                if format == "json":
+                    sys.stdout.write(orjson.dumps(outcome, option=orjson.OPT_INDENT_2 if len(files) == 1 else 0).decode() + "\n")
+                else:
+                    _print_report(console, label, outcome)
+    except InputFileError as exc:
+        errors.print(f"medval: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if format == "text":
+        console.print(f"\n{counts['orders']} checked: {counts['error']} with errors, {counts['warning']} with warnings only.")
+    raise typer.Exit(status)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes; the service keeps no state, so any number works.")] = 1,
+) -> None:
+    """Run the HTTP service (FHIR $validate, CDS Hooks, /health)."""
+    import uvicorn
+
+    try:
+        default_profiles()
+    except ProfileError as exc:
+        Console(stderr=True).print(f"medval: profile error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    uvicorn.run("validator.http.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

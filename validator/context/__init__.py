@@ -1,0 +1,25 @@
+"""PatientContext: what is known about the patient an order is for, and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class PatientContext:
+    source: str  # "bundle", "prefetch", "server"
+    patient: Any | None = None
+    conditions: list[Any] = field(default_factory=list)
+    allergies: list[Any] = field(default_factory=list)
+    observations: list[Any] = field(default_factory=list)
+    medications: list[Any] = field(default_factory=list)  # other MedicationRequests / MedicationStatements
+    failures: list[str] = field(default_factory=list)  # what a configured source failed to give
+
+
+@dataclass(frozen=True, slots=True)
+class ContextUnavailable:
+    """No patient data: none was configured (information) or a configured source failed (warning)."""
+
+    reason: str
+    configured: bool = False

@@ -1,0 +1,84 @@
+"""A Bundle's entries: references resolved by fullUrl and type/id, and the patient context they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..parse import parse_resource
+from . import PatientContext
+
+CONTEXT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "Observation", "MedicationRequest", "MedicationStatement", "Medication")
+
+
+class BundleIndex:
+    """Entries by fullUrl and by Type/id; models parsed lazily, once, and only when asked for."""
+
+    def __init__(self, entries: list[Any], version: str) -> None:
+        self._version = version
+        self._raw: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._models: dict[int, Any] = {}
+        self.by_type: dict[str, list[int]] = {}
+        self._entries: dict[int, dict[str, Any]] = {}
+        self._context: PatientContext | None | bool = False  # False: not built yet
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+                continue
+            resource = entry["resource"]
+            kind = resource.get("resourceType")
+            if not isinstance(kind, str):
+                continue
+            self._entries[i] = resource
+            self.by_type.setdefault(kind, []).append(i)
+            if isinstance(entry.get("fullUrl"), str):
+                self._raw[entry["fullUrl"]] = (i, resource)
+            if isinstance(resource.get("id"), str):
+                self._raw[f"{kind}/{resource['id']}"] = (i, resource)
+
+    def model(self, index: int) -> Any | None:
+        if index not in self._models:
+            model, _ = parse_resource(self._entries[index], self._version, f"Bundle.entry[{index}].resource")
+            self._models[index] = model
+        return self._models[index]
+
+    def resolve(self, reference: str) -> Any | None:
+        found = self._raw.get(reference)
+        if found is None and "/" in reference:
+            tail = "/".join(reference.rstrip("/").split("/")[-2:])  # absolute URL -> Type/id
+            found = self._raw.get(tail)
+        return self.model(found[0]) if found is not None else None
+
+    def context(self) -> PatientContext | None:
+        """The patient context the Bundle carries (built once), or None when it carries none.
+
+        Its medications include every order in the Bundle; a rule skips the order it judges by identity.
+        """
+        if self._context is not False:
+            return self._context
+        kinds = {k: [self.model(i) for i in idx] for k, idx in self.by_type.items() if k in CONTEXT_TYPES}
+        patients = [p for p in kinds.get("Patient", []) if p is not None]
+        others = [m for k in ("Condition", "AllergyIntolerance", "Observation", "MedicationStatement") for m in kinds.get(k, []) if m]
+        orders = [m for m in kinds.get("MedicationRequest", []) if m is not None]
+        if not patients and not others:
+            self._context = None
+            return None
+        self._context = PatientContext(
+            source="bundle",
+            patient=patients[0] if patients else None,
+            conditions=[m for m in kinds.get("Condition", []) if m is not None],
+            allergies=[m for m in kinds.get("AllergyIntolerance", []) if m is not None],
+            observations=[m for m in kinds.get("Observation", []) if m is not None],
+            medications=orders + [m for m in kinds.get("MedicationStatement", []) if m is not None],
+        )
+        return self._context
+
+
+def contained_resolver(resource: Any, fallback: Any = None) -> Any:
+    """Resolve '#id' against the order's contained resources, anything else through `fallback`."""
+    contained = {c.id: c for c in getattr(resource, "contained", None) or [] if getattr(c, "id", None)}
+
+    def resolve(reference: str) -> Any | None:
+        if reference.startswith("#"):
+            return contained.get(reference[1:])
+        return fallback(reference) if fallback is not None else None
+
+    return resolve

@@ -1,0 +1,122 @@
+"""parse -> normalise -> context -> rules: findings for every MedicationRequest in a document."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import ContextUnavailable, PatientContext
+from .context.from_bundle import BundleIndex, contained_resolver
+from .findings import Finding, effective_severity
+from .normalise import normalise_order
+from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_json, parse_resource, strip_non_finite
+from .profile import ProfileSet, default_profiles
+from .rules import run_rules
+
+# Looks up patient context for a lone order (e.g. from the hospital's FHIR server).
+ContextProvider = Callable[[Any], PatientContext | ContextUnavailable | None]
+
+
+@dataclass(slots=True)
+class Report:
+    findings: list[Finding] = field(default_factory=list)  # expressions are absolute FHIRPaths
+    version: str = "4.0"
+    rejected: ParseFailure | None = None  # input that is no acceptable FHIR resource at all
+    resource_type: str = ""
+    profiles_applied: list[str] = field(default_factory=list)
+    orders: int = 0
+
+
+def _absolute(finding: Finding, prefix: str) -> Finding:
+    expression = f"{prefix}.{finding.expression}" if finding.expression else prefix
+    return dataclasses.replace(finding, expression=expression)
+
+
+def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any] | ParseFailure:
+    for parameter in document.get("parameter") or []:
+        if isinstance(parameter, dict) and parameter.get("name") == "resource" and isinstance(parameter.get("resource"), dict):
+            return parameter["resource"]
+    return ParseFailure("The Parameters resource has no 'resource' parameter holding the resource to validate.")
+
+
+def _check_order(
+    resource: dict[str, Any],
+    version: str,
+    prefix: str,
+    profiles: ProfileSet,
+    resolve: Callable[[str], Any],
+    context: PatientContext | ContextUnavailable | None,
+    report: Report,
+) -> None:
+    notes = strip_non_finite(resource)
+    model, problems = parse_resource(resource, version, prefix)
+    report.orders += 1
+    if model is None:
+        report.findings += problems
+        return
+    order = normalise_order(model, profiles, contained_resolver(model, resolve), notes)
+    profile = order.medication.profile
+    if profile is None:
+        if order.medication.described:
+            text = f"{order.medication.description!r} is not covered by any loaded profile; it was not checked."
+            finding = Finding("not-in-scope", text, order.medication.expression, "medval: loaded profiles")
+        else:
+            text = "The order names no medication medval can identify (no code, no text, no resolvable reference)."
+            finding = Finding("medication-unidentified", text, order.medication.expression, "medval")
+        report.findings.append(_absolute(finding, prefix))
+        return
+    if profile.label not in report.profiles_applied:
+        report.profiles_applied.append(profile.label)
+    findings = [_absolute(f, prefix) for f in run_rules(order, context, profile)]
+    if not findings:
+        findings = [Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)]
+    report.findings += [dataclasses.replace(f, severity=effective_severity(f, profile.severity)) for f in findings]
+
+
+def check_document(
+    data: bytes | str | dict[str, Any],
+    fhir_version: str | None = None,
+    profiles: ProfileSet | None = None,
+    context_provider: ContextProvider | None = None,
+    expected_type: str | None = None,
+) -> Report:
+    """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either."""
+    profiles = profiles or default_profiles()
+    document = load_json(data)
+    if isinstance(document, ParseFailure):
+        return Report(findings=[Finding("input-invalid", document.message, "")], rejected=document)
+    if document.get("resourceType") == "Parameters":
+        document = _unwrap_parameters(document)
+        if isinstance(document, ParseFailure):
+            return Report(findings=[Finding("input-invalid", document.message, "Parameters")], rejected=document)
+    kind = document.get("resourceType")
+    version = detect_version(document, fhir_version)
+    report = Report(version=version, resource_type=str(kind))
+    if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
+        wanted = expected_type or "a MedicationRequest or a Bundle"
+        report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")
+        report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
+        return report
+    if kind == "MedicationRequest":
+        context = context_provider(document) if context_provider else None
+        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report)
+        return report
+    _check_bundle(document, version, profiles, report)
+    return report
+
+
+def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report) -> None:
+    entries = document.get("entry") or []
+    if not isinstance(entries, list):
+        report.findings.append(Finding("input-invalid", "Bundle.entry is not a list.", "Bundle.entry"))
+        return
+    index = BundleIndex(entries, version)
+    orders = index.by_type.get("MedicationRequest", [])
+    if not orders:
+        report.findings.append(Finding("not-in-scope", "The Bundle holds no MedicationRequest; nothing was checked.", "Bundle"))
+        return
+    context = index.context()
+    for i in orders:
+        _check_order(entries[i]["resource"], version, f"Bundle.entry[{i}].resource", profiles, index.resolve, context, report)

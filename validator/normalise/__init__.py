@@ -1,0 +1,56 @@
+"""parse -> normalise: a parsed MedicationRequest becomes a NormalisedOrder of small typed values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..profile import ProfileSet
+from .dose import normalise_dosage
+from .medication import Resolver, normalise_medication
+from .types import DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable
+
+__all__ = [
+    "DoseFacts",
+    "MedicationFacts",
+    "NormalisedOrder",
+    "RouteFacts",
+    "Strength",
+    "TimingFacts",
+    "Unavailable",
+    "normalise_order",
+]
+
+
+def _reason_codes(resource: Any) -> list[tuple[str, str, str]]:
+    reasons: list[tuple[str, str, str]] = []
+    concepts = list(getattr(resource, "reasonCode", None) or [])
+    for reason in getattr(resource, "reason", None) or []:  # R5 CodeableReference
+        if getattr(reason, "concept", None) is not None:
+            concepts.append(reason.concept)
+    for concept in concepts:
+        for coding in concept.coding or []:
+            reasons.append((coding.system or "", coding.code or "", coding.display or concept.text or ""))
+        if concept.text and not concept.coding:
+            reasons.append(("", "", concept.text))
+    return reasons
+
+
+def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, notes: list[Unavailable] | None = None) -> NormalisedOrder:
+    medication = normalise_medication(resource, profiles, resolve)
+    dosages: list[DoseFacts] = []
+    if medication.profile is not None:
+        dosages = [normalise_dosage(d, i, medication, medication.profile) for i, d in enumerate(resource.dosageInstruction or [])]
+    subject = getattr(resource, "subject", None)
+    authored = getattr(resource, "authoredOn", None)
+    return NormalisedOrder(
+        resource_type=resource.get_resource_type(),
+        status=str(resource.status or ""),
+        intent=str(resource.intent or ""),
+        medication=medication,
+        dosages=dosages,
+        authored_on=str(authored) if authored else None,
+        subject_reference=subject.reference if subject is not None else None,
+        reason_codes=_reason_codes(resource),
+        notes=list(notes or []),
+        resource=resource,
+    )

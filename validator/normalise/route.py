@@ -1,0 +1,57 @@
+"""Dosage.route (any coding or text) -> one of the profile's routes, inferred from the form, or unknown."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..profile import Profile
+from .types import RouteFacts
+
+# Code systems whose every code is a route of administration: a code from one of these that
+# the profile does not list is a real route the drug is not given by, not an unreadable one.
+ROUTE_SYSTEMS = frozenset(
+    {
+        "http://snomed.info/sct",
+        "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
+        "urn:oid:2.16.840.1.113883.5.112",
+        "http://standardterms.edqm.eu",
+    }
+)
+
+
+def _phrase_match(text: str, profile: Profile) -> str | None:
+    lowered = " ".join(text.lower().split())
+    if lowered in profile.route_by_text:
+        return profile.route_by_text[lowered]
+    # Longer phrases inside free text ("intrathecal via pump"); short codes like "IT" only whole.
+    for phrase, route in sorted(profile.route_by_text.items(), key=lambda kv: -len(kv[0])):
+        if len(phrase) >= 4 and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
+            return route
+    return None
+
+
+def normalise_route(concept: Any, form: str | None, profile: Profile, expression: str) -> RouteFacts:
+    where = f"{expression}.route"
+    if concept is not None:
+        written = concept.text or ""
+        unlisted = False
+        for coding in concept.coding or []:
+            written = written or coding.display or coding.code or ""
+            key = (coding.system or "", coding.code or "")
+            if key in profile.route_by_code:
+                return RouteFacts(profile.route_by_code[key], written, False, False, where)
+            if coding.system in ROUTE_SYSTEMS and coding.code:
+                unlisted = True
+            elif coding.code and not coding.system and coding.code.lower() in profile.route_by_text:
+                return RouteFacts(profile.route_by_text[coding.code.lower()], written, False, False, where)
+        for text in [concept.text] + [c.display for c in concept.coding or []]:
+            if text and (route := _phrase_match(text, profile)):
+                return RouteFacts(route, written, False, False, where)
+        if unlisted or written:
+            return RouteFacts(None, written, False, unlisted, where)
+    if form is not None:
+        routes = profile.forms[form].routes
+        if len(routes) == 1:
+            return RouteFacts(routes[0], "", True, False, expression)
+    return RouteFacts(None, "", False, False, where if concept is not None else expression)

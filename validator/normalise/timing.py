@@ -1,0 +1,142 @@
+"""Timing -> administrations a day, at the most the timing allows, or why not."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from ..units import TIME_UNIT_DAYS, format_number
+from .types import TimingFacts, Unavailable
+
+# HL7 GTS abbreviations (v3 GTSAbbreviation / R4 timing-abbreviation) as administrations per day.
+GTS_PER_DAY: dict[str, float] = {
+    "QD": 1,
+    "QOD": 0.5,
+    "BID": 2,
+    "TID": 3,
+    "QID": 4,
+    "AM": 1,
+    "PM": 1,
+    "BED": 1,
+    "HS": 1,
+    "QHS": 1,
+    "QAM": 1,
+    "QPM": 1,
+    "WK": 1 / 7,
+    "MO": 12 / 365.25,
+    "Q2D": 0.5,
+    "Q3D": 1 / 3,
+}
+_QNH = re.compile(r"^Q(\d{1,2})H$")
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _gts(code: str) -> float | None:
+    code = code.strip().upper()
+    if code in GTS_PER_DAY:
+        return GTS_PER_DAY[code]
+    match = _QNH.match(code)
+    if match and int(match.group(1)) > 0:
+        return 24 / int(match.group(1))
+    return None
+
+
+def _from_code(timing: Any) -> tuple[float, str] | None:
+    concept = getattr(timing, "code", None)
+    if concept is None:
+        return None
+    for coding in concept.coding or []:
+        if coding.code and (per_day := _gts(coding.code)) is not None:
+            return per_day, coding.code.upper()
+    if concept.text and (per_day := _gts(concept.text)) is not None:
+        return per_day, concept.text.strip().upper()
+    return None
+
+
+def _unavailable(expression: str, reason: str) -> TimingFacts:
+    return TimingFacts(None, False, False, "", Unavailable("frequency-unverified", reason, expression))
+
+
+def normalise_timing(timing: Any, as_needed: bool, expression: str) -> TimingFacts:
+    """Administrations a day from Timing.repeat, Timing.code or Timing.event.
+
+    As-needed orders count at their maximum: frequencyMax, and the shorter period.
+    """
+    where = f"{expression}.timing"
+    if timing is None:
+        return _unavailable(expression, "no timing is given")
+    repeat = getattr(timing, "repeat", None)
+    if repeat is not None:
+        facts = _from_repeat(repeat, as_needed, f"{where}.repeat")
+        if facts is not None:
+            return facts
+    coded = _from_code(timing)
+    if coded is not None:
+        per_day, label = coded
+        return TimingFacts(per_day, False, as_needed, label)
+    events = getattr(timing, "event", None) or []
+    if events:
+        per_date = Counter(str(e)[:10] for e in events)
+        busiest = max(per_date.values())
+        return TimingFacts(float(busiest), len(events) == 1, as_needed, f"{busiest} on the busiest day")
+    if repeat is not None:
+        return _unavailable(where, "the timing gives no frequency, period, time of day or count")
+    return _unavailable(where, "the timing gives neither a repeat nor a recognised code")
+
+
+def _from_repeat(repeat: Any, as_needed: bool, where: str) -> TimingFacts | None:
+    frequency = _num(repeat.frequencyMax) or _num(repeat.frequency)
+    period = _num(repeat.period)
+    unit = repeat.periodUnit
+    times_a_day = len(set(repeat.timeOfDay or [])) or len(set(repeat.when or []))
+    count = _num(getattr(repeat, "countMax", None)) or _num(repeat.count)
+
+    if frequency is not None and frequency <= 0:
+        return _unavailable(where, f"frequency {format_number(frequency)} is not a positive number")
+    if period is not None:
+        if period <= 0:
+            return _unavailable(where, f"period {format_number(period)} is not a positive duration")
+        if unit not in TIME_UNIT_DAYS:
+            return _unavailable(where, f"period unit {unit!r} is not a UCUM unit of time")
+        days = period * TIME_UNIT_DAYS[unit]
+        per_day = (frequency or 1) / days
+        description = f"{format_number(frequency or 1)} every {format_number(period)} {unit}"
+        if times_a_day and days <= 1:
+            per_day = max(per_day, times_a_day / days)
+    elif frequency is not None:
+        return _unavailable(where, f"frequency {format_number(frequency)} is given without a period")
+    elif times_a_day:
+        per_day, description = float(times_a_day), f"{times_a_day}/day at set times"
+    elif count is not None:
+        if count <= 0:
+            return _unavailable(where, f"count {format_number(count)} is not a positive number")
+        if count > 1:
+            return _unavailable(where, f"{format_number(count)} administrations are ordered with no period between them")
+        return TimingFacts(1.0, True, as_needed, "once")
+    else:
+        return None
+
+    if count is not None and 0 < count < per_day:
+        per_day = count
+    bounds = _num(getattr(getattr(repeat, "boundsDuration", None), "value", None))
+    bounds_unit = getattr(getattr(repeat, "boundsDuration", None), "code", None) or getattr(
+        getattr(repeat, "boundsDuration", None), "unit", None
+    )
+    if bounds and bounds > 0 and bounds_unit in TIME_UNIT_DAYS:
+        within = math.ceil(bounds * TIME_UNIT_DAYS[bounds_unit] * per_day - 1e-9)
+        if 0 < within < per_day:
+            per_day = float(within)
+    if not math.isfinite(per_day) or per_day <= 0:
+        return _unavailable(where, "the timing does not give a finite number of administrations a day")
+    return TimingFacts(per_day, count == 1 and per_day <= 1, as_needed, description)

@@ -1,0 +1,96 @@
+"""Small typed values the normalisers return and the rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..profile import Product, Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """Why a value could not be determined: the rule that reports it, a sentence fragment, where."""
+
+    rule: str
+    reason: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Strength:
+    """Drug mass per unit of presentation (tablet) or per volume (mL)."""
+
+    mg: float
+    per_amount: float
+    per_volume: bool  # True: per mL of liquid; False: per counted unit
+    text: str  # as read, e.g. "40 mg/20 mL"
+
+    @property
+    def mg_per_unit(self) -> float | None:
+        return None if self.per_volume else self.mg / self.per_amount
+
+    @property
+    def mg_per_ml(self) -> float | None:
+        return self.mg / self.per_amount if self.per_volume else None
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationFacts:
+    profile: Profile | None
+    described: bool  # the order names some medication (code or text), even if no profile covers it
+    description: str  # what the order calls it, for messages
+    form: str | None  # profile form id
+    strength: Strength | None
+    product: Product | None  # catalogue product identified by code
+    expression: str
+    problem: Unavailable | None = None  # why the strength could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFacts:
+    route: str | None  # profile route id
+    written: str  # what the order says, for messages ("" when absent)
+    inferred: bool  # taken from the product form, not written
+    unlisted: bool  # a real route code the profile does not list
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimingFacts:
+    per_day: float | None  # administrations a day, at the maximum the timing allows
+    one_off: bool
+    as_needed: bool
+    description: str  # "4/day", "every 4 h"
+    problem: Unavailable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseFacts:
+    index: int
+    expression: str  # "dosageInstruction[0]"
+    route: RouteFacts
+    timing: TimingFacts
+    single_mg: float | None  # largest single administration, in mg
+    daily_mg: float | None  # largest amount in a day, in mg
+    written: str  # the dose as written, "30 mg", "2 tablet"
+    written_unit: str  # the unit as written
+    daily_basis: str  # how the daily dose was computed, "30 mg x 4/day"
+    is_rate: bool
+    sequence: int | None
+    problems: tuple[Unavailable, ...] = ()
+
+
+@dataclass(slots=True)
+class NormalisedOrder:
+    resource_type: str
+    status: str
+    intent: str
+    medication: MedicationFacts
+    dosages: list[DoseFacts]
+    authored_on: str | None
+    subject_reference: str | None
+    reason_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (system, code, display/text)
+    notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
+    resource: Any = None  # the parsed model, for rules that need history (ids, dates)

@@ -1,0 +1,164 @@
+"""bytes | str | dict -> fhir.resources model (R4B for R4, R5), structural errors -> findings.
+
+Nothing here raises on bad input: every problem comes back as a ParseFailure or as
+input-invalid findings carrying the FHIRPath of the bad element.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from .findings import Finding
+from .normalise.types import Unavailable
+
+MAX_DEPTH = 64
+R4, R5 = "4.0", "5.0"
+ACCEPTED_TYPES = ("MedicationRequest", "Bundle", "Parameters")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """Input that is not a FHIR resource at all (HTTP answers 4xx for these)."""
+
+    message: str
+    status: int = 400
+
+
+def load_json(data: bytes | str | dict[str, Any]) -> dict[str, Any] | ParseFailure:
+    """The JSON object, never the caller's own dict when it will need cleaning (see strip_non_finite)."""
+    if isinstance(data, dict):
+        document: Any = copy.deepcopy(data) if _has_non_finite(data) else data
+    else:
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+        if not raw.strip():
+            return ParseFailure("The body is empty.")
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            # orjson refuses NaN and Infinity; FHIR forbids them too, but they are reported, not refused.
+            try:
+                document = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                return ParseFailure("The body is not valid UTF-8.")
+            except RecursionError:
+                return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+            except ValueError as exc:
+                return ParseFailure(f"The body is not valid JSON: {exc.args[0] if exc.args else exc}.")
+    if not isinstance(document, dict):
+        return ParseFailure(f"The body is a JSON {type(document).__name__ if document is not None else 'null'}, not a FHIR resource.")
+    if _depth(document) > MAX_DEPTH:
+        return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+    if not isinstance(document.get("resourceType"), str):
+        return ParseFailure("The JSON object has no resourceType, so it is not a FHIR resource.")
+    return document
+
+
+def _has_non_finite(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        values = current.values() if isinstance(current, dict) else current
+        for value in values:
+            if isinstance(value, float) and not math.isfinite(value):
+                return True
+            if isinstance(value, dict | list):
+                stack.append(value)
+    return False
+
+
+def _depth(node: Any) -> int:
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_DEPTH:
+                return deepest
+        if isinstance(current, dict):
+            stack.extend((v, level + 1) for v in current.values() if isinstance(v, dict | list))
+        elif isinstance(current, list):
+            stack.extend((v, level + 1) for v in current if isinstance(v, dict | list))
+    return deepest
+
+
+def strip_non_finite(node: Any, path: str = "") -> list[Unavailable]:
+    """Remove NaN and +/-Infinity numbers in place; say where each was, as the check it defeats."""
+    notes: list[Unavailable] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        where = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        if isinstance(value, float) and not math.isfinite(value):
+            if isinstance(node, list):
+                node[key] = None
+            else:
+                del node[key]
+            rule = (
+                "dose-unverified"
+                if ("doseAndRate" in where or "maxDose" in where)
+                else ("frequency-unverified" if "timing" in where else "input-invalid")
+            )
+            notes.append(Unavailable(rule, f"{value} is not a number medval can use", where))
+        elif isinstance(value, dict | list):
+            notes += strip_non_finite(value, where)
+    return notes
+
+
+def detect_version(resource: dict[str, Any], requested: str | None) -> str:
+    if requested:
+        return R5 if str(requested).startswith("5") else R4
+    if resource.get("resourceType") == "Bundle":
+        for entry in resource.get("entry") or []:
+            inner = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(inner, dict) and inner.get("resourceType") == "MedicationRequest":
+                return detect_version(inner, None)
+        return R4
+    medication = resource.get("medication")
+    if isinstance(medication, dict) and ("concept" in medication or "reference" in medication):
+        return R5
+    return R4
+
+
+def model_class(resource_type: str, version: str) -> type | None:
+    try:
+        if version == R5:
+            from fhir.resources import get_fhir_model_class
+        else:
+            from fhir.resources.R4B import get_fhir_model_class
+        return get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError, ImportError):
+        return None
+
+
+def fhirpath(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part.replace("_", "").isalnum():
+            path += f".{part}" if path else part
+    return path
+
+
+def parse_resource(resource: dict[str, Any], version: str, prefix: str) -> tuple[Any | None, list[Finding]]:
+    """Model of one resource, or None with input-invalid findings naming each bad element."""
+    cls = model_class(resource.get("resourceType", ""), version)
+    if cls is None:
+        return None, [Finding("input-invalid", f"{resource.get('resourceType')!r} is not a FHIR resource type.", prefix)]
+    try:
+        return cls.model_validate(resource), []
+    except ValidationError as exc:
+        findings = []
+        for error in exc.errors(include_url=False)[:50]:
+            where = fhirpath(tuple(error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            findings.append(Finding("input-invalid", f"{where or 'The resource'}: {message}", f"{prefix}.{where}" if where else prefix))
+        return None, findings
+    except (ValueError, TypeError, RecursionError) as exc:
+        return None, [Finding("input-invalid", f"The resource could not be read: {exc}", prefix)]

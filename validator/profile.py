@@ -1,0 +1,330 @@
+"""Load drug profiles from profiles/*.json, check them against the JSON Schema, compile lookups once.
+
+A profile that breaks the schema stops the program with a ProfileError naming the
+file and the field. Nothing in this module knows any particular drug.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+
+from .units import UnitKind, mass_factor, parse_unit
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+SCHEMA_FILE = "profile.schema.json"
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message names the file and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    id: str
+    display: str
+    permitted: bool
+    source: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    id: str
+    display: str
+    routes: tuple[str, ...]
+    presentation: str  # "unit" (counted: tablet, packet) or "liquid" (measured by volume)
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    form: str
+    display: str  # "10 mg/20 mL"
+    mg_per_unit: float | None  # countable forms
+    mg_per_ml: float | None  # liquids
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    value: float  # in mg (mass) or as given (percent, days, years)
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    low: float
+    high: float
+    source: str
+
+
+@dataclass(slots=True)
+class RouteDosing:
+    unit: str  # the unit doses on this route are written and reported in ("mg", "ug")
+    maximum_daily: Limit | None = None
+    usual_daily: Range | None = None
+    usual_daily_by_origin: dict[str, Range] = field(default_factory=dict)
+    plausible_daily: Range | None = None
+    starting_single: Limit | None = None
+    starting_times_per_day: float | None = None
+    titration_interval_days: Limit | None = None
+    screening_bolus: Limit | None = None
+    maintenance_from_screening_factor: Limit | None = None
+    adjustment_percent_by_origin: dict[str, Range] = field(default_factory=dict)
+    discontinuation_warning: str = ""
+    discontinuation_source: str = ""
+
+
+@dataclass(slots=True)
+class Profile:
+    id: str
+    version: str
+    title: str
+    path: Path
+    raw: dict[str, Any]
+    drug_display: str
+    routes: dict[str, Route]
+    forms: dict[str, Form]
+    products: list[Product]
+    dosing: dict[str, RouteDosing]
+    severity: dict[str, str]
+    minimum_age: Limit | None
+    # compiled lookups
+    drug_codes: frozenset[tuple[str, str]]
+    product_by_code: dict[tuple[str, str], Product]
+    name_pattern: re.Pattern[str]
+    route_by_code: dict[tuple[str, str], str]
+    route_by_text: dict[str, str]
+    form_by_code: dict[tuple[str, str], str]
+    form_text: list[tuple[str, str]]  # (lower-case phrase, form id), longest first
+    count_units: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        return f"medval {self.id} profile {self.version}"
+
+
+def _source(node: dict[str, Any]) -> str:
+    return node.get("source", "")
+
+
+def _mass_mg(quantity: dict[str, Any], where: str) -> float:
+    try:
+        return float(quantity["value"]) * mass_factor(quantity["unit"])
+    except (KeyError, ValueError) as exc:
+        raise ProfileError(f"{where}: {exc}") from None
+
+
+def _range(node: dict[str, Any] | None, unit: str) -> Range | None:
+    if node is None:
+        return None
+    factor = mass_factor(unit)
+    return Range(node["low"] * factor, node["high"] * factor, _source(node))
+
+
+def _limit_mass(node: dict[str, Any] | None, unit: str) -> Limit | None:
+    if node is None:
+        return None
+    return Limit(node["value"] * mass_factor(unit), _source(node))
+
+
+def _plain_limit(node: dict[str, Any] | None) -> Limit | None:
+    return None if node is None else Limit(float(node["value"]), _source(node))
+
+
+def _compile_product(entry: dict[str, Any], forms: dict[str, Form], count_units: frozenset[str], where: str) -> Product:
+    form = forms.get(entry["form"])
+    if form is None:
+        raise ProfileError(f"{where}.form: unknown form {entry['form']!r}")
+    mg = _mass_mg(entry["strength"], f"{where}.strength")
+    per = entry["per"]
+    per_unit = parse_unit(per["unit"], count_units)
+    if per_unit is None:
+        raise ProfileError(f"{where}.per.unit: unknown unit {per['unit']!r}")
+    amount = float(per["value"]) * per_unit.factor
+    if per_unit.kind is UnitKind.VOLUME:
+        mg_per_unit, mg_per_ml = None, mg / amount
+    elif per_unit.kind is UnitKind.COUNT:
+        mg_per_unit, mg_per_ml = mg / amount, None
+    else:
+        raise ProfileError(f"{where}.per.unit: {per['unit']!r} is neither a volume nor a unit of presentation")
+    return Product(entry["id"], form.id, entry["display"], mg_per_unit, mg_per_ml, _source(entry))
+
+
+def _schema() -> dict[str, Any]:
+    return orjson.loads((PROFILES_DIR / SCHEMA_FILE).read_bytes())
+
+
+def _check_schema(data: Any, path: Path, schema: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ProfileError(f"{path.name}: {where}: {first.message}{more}")
+
+
+def compile_profile(data: dict[str, Any], path: Path, schema: dict[str, Any] | None = None) -> Profile:
+    """Check one profile document against the schema and build its lookups."""
+    _check_schema(data, path, schema or _schema())
+    try:
+        return _compile(data, path)
+    except ProfileError as exc:
+        raise ProfileError(f"{path.name}: {exc}") from None
+
+
+def _compile(data: dict[str, Any], path: Path) -> Profile:
+    drug = data["drug"]
+    codes = {(c["system"], c["code"]) for c in drug["codes"]}
+    names = [n.lower() for n in drug["names"] + drug.get("brands", [])]
+    name_pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b", re.I)
+
+    routes: dict[str, Route] = {}
+    route_by_code: dict[tuple[str, str], str] = {}
+    route_by_text: dict[str, str] = {}
+    for i, r in enumerate(data["routes"]):
+        if r["id"] in routes:
+            raise ProfileError(f"routes[{i}].id: duplicate route {r['id']!r}")
+        routes[r["id"]] = Route(r["id"], r["display"], r["permitted"], _source(r), r.get("reason", ""))
+        for c in r.get("codes", []):
+            route_by_code[(c["system"], c["code"])] = r["id"]
+            route_by_text.setdefault(c["code"].lower(), r["id"])
+            if c.get("display"):
+                route_by_text.setdefault(c["display"].lower(), r["id"])
+        for t in r.get("text", []):
+            route_by_text[t.lower()] = r["id"]
+
+    forms: dict[str, Form] = {}
+    form_by_code: dict[tuple[str, str], str] = {}
+    form_text: list[tuple[str, str]] = []
+    for i, f in enumerate(data["forms"]):
+        unknown = [r for r in f["routes"] if r not in routes]
+        if unknown:
+            raise ProfileError(f"forms[{i}].routes: unknown route {unknown[0]!r}")
+        forms[f["id"]] = Form(f["id"], f["display"], tuple(f["routes"]), f["presentation"], _source(f))
+        for c in f.get("codes", []):
+            form_by_code[(c["system"], c["code"])] = f["id"]
+        form_text += [(t.lower(), f["id"]) for t in f.get("text", [])]
+    form_text.sort(key=lambda pair: len(pair[0]), reverse=True)
+    count_units = frozenset(u.lower() for f in data["forms"] for u in f.get("unit_names", []))
+
+    products = [_compile_product(p, forms, count_units, f"catalogue[{i}]") for i, p in enumerate(data["catalogue"])]
+    product_by_code: dict[tuple[str, str], Product] = {}
+    for entry, product in zip(data["catalogue"], products, strict=True):
+        for c in entry.get("codes", []):
+            product_by_code[(c["system"], c["code"])] = product
+            codes.add((c["system"], c["code"]))
+
+    dosing: dict[str, RouteDosing] = {}
+    blocks = data.get("dosing", {})
+    for route_id, d in sorted(blocks.items(), key=lambda kv: "same_as" in kv[1]):
+        if route_id not in routes:
+            raise ProfileError(f"dosing.{route_id}: unknown route")
+        if "same_as" in d:
+            if d["same_as"] not in dosing:
+                raise ProfileError(f"dosing.{route_id}.same_as: {d['same_as']!r} has no dosing of its own")
+            dosing[route_id] = dosing[d["same_as"]]
+            continue
+        unit = d["unit"]
+        try:
+            mass_factor(unit)
+        except ValueError:
+            raise ProfileError(f"dosing.{route_id}.unit: {unit!r} is not a mass unit") from None
+        starting = d.get("starting")
+        titration = d.get("titration")
+        discontinuation = d.get("discontinuation", {})
+        dosing[route_id] = RouteDosing(
+            unit=unit,
+            maximum_daily=_limit_mass(d.get("maximum_daily"), unit),
+            usual_daily=_range(d.get("usual_daily"), unit),
+            usual_daily_by_origin={k: _range(v, unit) for k, v in d.get("usual_daily_by_origin", {}).items()},
+            plausible_daily=_range(d.get("plausible_daily"), unit),
+            starting_single=_limit_mass(starting and {"value": starting["single"], "source": _source(starting)}, unit),
+            starting_times_per_day=starting and float(starting["times_per_day"]),
+            titration_interval_days=_plain_limit(titration and {"value": titration["interval_days"], "source": _source(titration)}),
+            screening_bolus=_limit_mass(d.get("screening_bolus"), unit),
+            maintenance_from_screening_factor=_plain_limit(d.get("maintenance_from_screening_factor")),
+            adjustment_percent_by_origin={
+                k: Range(float(v["low"]), float(v["high"]), _source(v)) for k, v in d.get("daily_adjustment_percent_by_origin", {}).items()
+            },
+            discontinuation_warning=discontinuation.get("warning", ""),
+            discontinuation_source=_source(discontinuation),
+        )
+
+    population = data.get("population", {})
+    return Profile(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        path=path,
+        raw=data,
+        drug_display=drug["names"][0],
+        routes=routes,
+        forms=forms,
+        products=products,
+        dosing=dosing,
+        severity=dict(data.get("severity", {})),
+        minimum_age=_plain_limit(population.get("minimum_age_years")),
+        drug_codes=frozenset(codes),
+        product_by_code=product_by_code,
+        name_pattern=name_pattern,
+        route_by_code=route_by_code,
+        route_by_text=route_by_text,
+        form_by_code=form_by_code,
+        form_text=form_text,
+        count_units=count_units,
+    )
+
+
+@dataclass(slots=True)
+class ProfileSet:
+    """Every loaded profile, with the cross-profile lookups used to pick one for an order."""
+
+    profiles: list[Profile]
+
+    def by_code(self, system: str | None, code: str | None) -> Profile | None:
+        for p in self.profiles:
+            if (system or "", code or "") in p.drug_codes:
+                return p
+        return None
+
+    def by_text(self, text: str | None) -> Profile | None:
+        if not text:
+            return None
+        for p in self.profiles:
+            if p.name_pattern.search(text):
+                return p
+        return None
+
+
+def load_profiles(directory: Path | str | None = None) -> ProfileSet:
+    folder = Path(directory) if directory else PROFILES_DIR
+    schema_path = folder / SCHEMA_FILE
+    schema = orjson.loads(schema_path.read_bytes()) if schema_path.exists() else _schema()
+    profiles = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name == SCHEMA_FILE:
+            continue
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise ProfileError(f"{path.name}: not valid JSON: {exc}") from None
+        profiles.append(compile_profile(data, path, schema))
+    if not profiles:
+        raise ProfileError(f"no profiles found in {folder}")
+    return ProfileSet(profiles)
+
+
+@lru_cache(maxsize=8)
+def default_profiles(directory: str | None = None) -> ProfileSet:
+    """Profiles loaded and compiled once per process (per directory)."""
+    return load_profiles(directory)

@@ -1,0 +1,35 @@
+"""The rules, in the order they run. Each is `check(order, context, profile) -> Iterator[Finding]`.
+
+Adding a check means adding a function here, never touching the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..findings import Finding
+from ..normalise import NormalisedOrder
+from ..profile import Profile
+from . import context_gap, dose, identity, lifecycle, route
+
+Rule = Callable[[NormalisedOrder, Any, Profile], Iterator[Finding]]
+
+RULES: list[Rule] = [
+    identity.strength_unverified,
+    identity.formulation_not_in_catalog,
+    route.route_not_permitted,
+    route.route_unverified,
+    route.route_form_mismatch,
+    dose.dose_problems,
+    dose.dose_unit_suspect,
+    dose.daily_dose_exceeds_maximum,
+    dose.daily_dose_above_usual,
+    dose.screening_dose_high,
+    lifecycle.abrupt_discontinuation,
+    context_gap.context_unavailable,
+]
+
+
+def run_rules(order: NormalisedOrder, context: Any, profile: Profile, rules: list[Rule] | None = None) -> list[Finding]:
+    return [finding for rule in (rules or RULES) for finding in rule(order, context, profile)]

@@ -1,0 +1,147 @@
+"""Doses: usable at all, in a sane unit, within the route's daily maximum and usual range, screening bolus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..context import PatientContext
+from ..findings import Finding
+from ..normalise import DoseFacts, NormalisedOrder
+from ..profile import Profile, Range, RouteDosing
+from ..units import format_mass, parse_unit
+
+_UNIT_SLIP = 1000.0  # mg vs mcg
+
+
+@dataclass(frozen=True, slots=True)
+class DailyTotal:
+    route: str
+    mg: float
+    basis: str
+    expression: str
+
+
+def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
+    """The largest daily amount per route: dosages sharing a sequence run together, sequences follow each other."""
+    by_route: dict[str, dict[int | None, list[DoseFacts]]] = {}
+    for dose in order.dosages:
+        if dose.route.route is not None and dose.daily_mg is not None:
+            by_route.setdefault(dose.route.route, {}).setdefault(dose.sequence, []).append(dose)
+    totals = []
+    for route, sequences in by_route.items():
+        groups = [[d] for d in sequences.pop(None, [])] + list(sequences.values())
+        busiest = max(groups, key=lambda g: sum(d.daily_mg or 0 for d in g))
+        mg = sum(d.daily_mg or 0 for d in busiest)
+        basis = " + ".join(d.daily_basis for d in busiest)
+        expression = busiest[0].expression if len(busiest) == 1 else "dosageInstruction"
+        totals.append(DailyTotal(route, mg, basis, expression))
+    return totals
+
+
+def dose_problems(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    """Every dose or timing that could not be read says so: the daily checks did not run for it."""
+    for dose in order.dosages:
+        for problem in dose.problems:
+            yield Finding(
+                problem.rule,
+                f"{problem.reason[:1].upper()}{problem.reason[1:]}, so the dose checks did not run for this dosage.",
+                problem.expression,
+                "medval: a dose that cannot be computed cannot be checked",
+            )
+    for note in order.notes:
+        yield Finding(
+            note.rule, f"{note.reason[:1].upper()}{note.reason[1:]} (at {note.expression}).", note.expression, "FHIR R4 2.1.28.0 (decimal)"
+        )
+
+
+def _dosing(profile: Profile, route: str) -> RouteDosing | None:
+    return profile.dosing.get(route)
+
+
+def daily_dose_exceeds_maximum(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    for total in daily_totals(order):
+        dosing = _dosing(profile, total.route)
+        if dosing is None or dosing.maximum_daily is None:
+            continue
+        if total.mg > dosing.maximum_daily.value * (1 + 1e-9):
+            route = profile.routes[total.route].display
+            yield Finding(
+                "daily-dose-exceeds-maximum",
+                f"Daily dose {format_mass(total.mg, dosing.unit)} exceeds the {format_mass(dosing.maximum_daily.value, dosing.unit)}/day "
+                f"{route} maximum ({total.basis}).",
+                total.expression,
+                dosing.maximum_daily.source,
+            )
+
+
+def usual_range(dosing: RouteDosing, origin: str | None) -> tuple[Range | None, str]:
+    if origin and origin in dosing.usual_daily_by_origin:
+        return dosing.usual_daily_by_origin[origin], f" for spasticity of {origin} origin"
+    return dosing.usual_daily, ""
+
+
+def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    origin = getattr(context, "origin", None)
+    for total in daily_totals(order):
+        dosing = _dosing(profile, total.route)
+        if dosing is None:
+            continue
+        usual, qualifier = usual_range(dosing, origin)
+        if usual is None or total.mg <= usual.high * (1 + 1e-9):
+            continue
+        if dosing.maximum_daily is not None and total.mg > dosing.maximum_daily.value * (1 + 1e-9):
+            continue  # the maximum rule already says it, more strongly
+        route = profile.routes[total.route].display
+        yield Finding(
+            "daily-dose-above-usual",
+            f"Daily dose {format_mass(total.mg, dosing.unit)} is above the usual {route} range of "
+            f"{format_mass(usual.low, dosing.unit)} to {format_mass(usual.high, dosing.unit)}/day{qualifier} ({total.basis}).",
+            total.expression,
+            usual.source,
+        )
+
+
+def dose_unit_suspect(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    """A daily dose implausible in its written unit but plausible in the route's own: mg for mcg, or the reverse."""
+    for dose in order.dosages:
+        dosing = _dosing(profile, dose.route.route or "")
+        written = parse_unit(dose.written_unit, profile.count_units) if dose.written_unit else None
+        if dosing is None or dosing.plausible_daily is None or dose.daily_mg is None or written is None:
+            continue
+        route_factor = parse_unit(dosing.unit)
+        if route_factor is None or written.count_name is not None:
+            continue
+        ratio = written.factor / route_factor.factor
+        plausible = dosing.plausible_daily
+        for slip in (_UNIT_SLIP, 1 / _UNIT_SLIP):
+            if abs(ratio / slip - 1) > 1e-6:
+                continue
+            meant = dose.daily_mg / slip
+            implausible = not (plausible.low <= dose.daily_mg <= plausible.high)
+            if implausible and plausible.low <= meant <= plausible.high:
+                route = profile.routes[dose.route.route].display
+                yield Finding(
+                    "dose-unit-suspect",
+                    f"The {route} dose is written in {dose.written_unit} ({dose.written}, {format_mass(dose.daily_mg, dosing.unit)}/day); "
+                    f"{route} doses of {profile.title} are in {format_mass(plausible.low, dosing.unit)} to "
+                    f"{format_mass(plausible.high, dosing.unit)}/day, so {format_mass(meant, dosing.unit)}/day was probably meant.",
+                    f"{dose.expression}",
+                    plausible.source,
+                )
+
+
+def screening_dose_high(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    for dose in order.dosages:
+        dosing = _dosing(profile, dose.route.route or "")
+        if dosing is None or dosing.screening_bolus is None or dose.single_mg is None or not dose.timing.one_off:
+            continue
+        if dose.single_mg > dosing.screening_bolus.value * (1 + 1e-9):
+            route = profile.routes[dose.route.route].display
+            yield Finding(
+                "screening-dose-high",
+                f"A single {route} bolus of {format_mass(dose.single_mg, dosing.unit)} is above the "
+                f"{format_mass(dosing.screening_bolus.value, dosing.unit)} screening dose.",
+                dose.expression,
+                dosing.screening_bolus.source,
+            )

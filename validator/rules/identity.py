@@ -1,0 +1,55 @@
+"""Is the product the order names one the profile knows, in a strength it comes in?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..context import PatientContext
+from ..findings import Finding
+from ..normalise import NormalisedOrder
+from ..profile import Profile
+
+_TOLERANCE = 1e-6
+
+
+def strength_unverified(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    medication = order.medication
+    if medication.problem is not None:
+        yield Finding(
+            "strength-unverified",
+            f"The strength of {medication.description!r} could not be determined, so the product could not be checked against the "
+            f"{profile.title} catalogue.",
+            medication.expression,
+            "medval: product strength is needed to check the formulation catalogue",
+        )
+
+
+def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    medication = order.medication
+    if medication.strength is None or medication.product is not None:
+        return
+    routes = {d.route.route for d in order.dosages if d.route.route}
+    candidates = [
+        p
+        for p in profile.products
+        if (medication.form is None or p.form == medication.form) and (not routes or set(profile.forms[p.form].routes) & routes)
+    ]
+    strength = medication.strength
+    for product in candidates:
+        if strength.per_volume and product.mg_per_ml and abs(product.mg_per_ml - strength.mg_per_ml) <= _TOLERANCE * product.mg_per_ml:
+            return
+        if (
+            not strength.per_volume
+            and product.mg_per_unit
+            and abs(product.mg_per_unit - strength.mg_per_unit) <= _TOLERANCE * product.mg_per_unit
+        ):
+            return
+    form = profile.forms[medication.form].display if medication.form else "product"
+    where = " for the " + ", ".join(sorted(profile.routes[r].display for r in routes)) + " route" if routes else ""
+    known = sorted({p.display for p in candidates}) or sorted({p.display for p in profile.products})
+    yield Finding(
+        "formulation-not-in-catalog",
+        f"{profile.title} {form} {strength.text} matches no product in the catalogue{where} (known: {', '.join(known)}).",
+        medication.expression,
+        "; ".join(sorted({p.source for p in candidates or profile.products})),
+    )

@@ -1,0 +1,30 @@
+"""Orders that stop therapy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..context import PatientContext
+from ..findings import Finding
+from ..normalise import NormalisedOrder
+from ..profile import Profile
+
+STOPPING_STATUSES = ("stopped", "cancelled")
+
+
+def abrupt_discontinuation(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+    if order.status not in STOPPING_STATUSES:
+        return
+    routes = [d.route.route for d in order.dosages if d.route.route in profile.dosing] or list(profile.dosing)
+    warned = set()
+    for route in routes:
+        dosing = profile.dosing[route]
+        if not dosing.discontinuation_warning or route in warned:
+            continue
+        warned.add(route)
+        yield Finding(
+            "abrupt-discontinuation",
+            f"This order is {order.status} outright with no taper: {dosing.discontinuation_warning}",
+            "status",
+            dosing.discontinuation_source,
+        )
