@@ -83,7 +83,10 @@ def usual_range(dosing: RouteDosing, origin: str | None) -> tuple[Range | None, 
 
 def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
     origin = getattr(context, "origin", None)
+    slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in daily_totals(order):
+        if total.route in slipped:
+            continue  # dose-unit-suspect already says the amount is off by a unit factor
         dosing = _dosing(profile, total.route)
         if dosing is None:
             continue
@@ -102,33 +105,41 @@ def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | Non
         )
 
 
+def unit_slip(dose: DoseFacts, profile: Profile) -> float | None:
+    """The daily mg probably meant, when the dose is implausible as written but plausible read as mcg for mg (or back)."""
+    dosing = _dosing(profile, dose.route.route or "")
+    written = parse_unit(dose.written_unit, profile.count_units) if dose.written_unit else None
+    if dosing is None or dosing.plausible_daily is None or dose.daily_mg is None or written is None or written.count_name:
+        return None
+    route_unit = parse_unit(dosing.unit)
+    plausible = dosing.plausible_daily
+    if route_unit is None or plausible.low <= dose.daily_mg <= plausible.high:
+        return None
+    ratio = written.factor / route_unit.factor
+    for slip in (_UNIT_SLIP, 1 / _UNIT_SLIP):
+        meant = dose.daily_mg / slip
+        if abs(ratio / slip - 1) <= 1e-6 and plausible.low <= meant <= plausible.high:
+            return meant
+    return None
+
+
 def dose_unit_suspect(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
     """A daily dose implausible in its written unit but plausible in the route's own: mg for mcg, or the reverse."""
     for dose in order.dosages:
-        dosing = _dosing(profile, dose.route.route or "")
-        written = parse_unit(dose.written_unit, profile.count_units) if dose.written_unit else None
-        if dosing is None or dosing.plausible_daily is None or dose.daily_mg is None or written is None:
+        meant = unit_slip(dose, profile)
+        if meant is None:
             continue
-        route_factor = parse_unit(dosing.unit)
-        if route_factor is None or written.count_name is not None:
-            continue
-        ratio = written.factor / route_factor.factor
+        dosing = profile.dosing[dose.route.route]
         plausible = dosing.plausible_daily
-        for slip in (_UNIT_SLIP, 1 / _UNIT_SLIP):
-            if abs(ratio / slip - 1) > 1e-6:
-                continue
-            meant = dose.daily_mg / slip
-            implausible = not (plausible.low <= dose.daily_mg <= plausible.high)
-            if implausible and plausible.low <= meant <= plausible.high:
-                route = profile.routes[dose.route.route].display
-                yield Finding(
-                    "dose-unit-suspect",
-                    f"The {route} dose is written in {dose.written_unit} ({dose.written}, {format_mass(dose.daily_mg, dosing.unit)}/day); "
-                    f"{route} doses of {profile.title} are in {format_mass(plausible.low, dosing.unit)} to "
-                    f"{format_mass(plausible.high, dosing.unit)}/day, so {format_mass(meant, dosing.unit)}/day was probably meant.",
-                    f"{dose.expression}",
-                    plausible.source,
-                )
+        route = profile.routes[dose.route.route].display
+        yield Finding(
+            "dose-unit-suspect",
+            f"The {route} dose is written in {dose.written_unit} ({dose.written}, {format_mass(dose.daily_mg, dosing.unit)}/day); "
+            f"{route} doses of {profile.title} are in {format_mass(plausible.low, dosing.unit)} to "
+            f"{format_mass(plausible.high, dosing.unit)}/day, so {format_mass(meant, dosing.unit)}/day was probably meant.",
+            dose.expression,
+            plausible.source,
+        )
 
 
 def screening_dose_high(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:

@@ -28,12 +28,13 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext |
     medication = order.medication
     if medication.strength is None or medication.product is not None:
         return
-    routes = {d.route.route for d in order.dosages if d.route.route}
-    candidates = [
-        p
-        for p in profile.products
-        if (medication.form is None or p.form == medication.form) and (not routes or set(profile.forms[p.form].routes) & routes)
-    ]
+    # The form decides which products are candidates; the order's route only narrows an unknown form,
+    # and only when that route is one the drug may be given by (a wrong route has its own rule).
+    routes = {d.route.route for d in order.dosages if d.route.route and profile.routes[d.route.route].permitted}
+    if medication.form is not None:
+        candidates = [p for p in profile.products if p.form == medication.form]
+    else:
+        candidates = [p for p in profile.products if not routes or set(profile.forms[p.form].routes) & routes]
     strength = medication.strength
     for product in candidates:
         if strength.per_volume and product.mg_per_ml and abs(product.mg_per_ml - strength.mg_per_ml) <= _TOLERANCE * product.mg_per_ml:

@@ -61,7 +61,7 @@ def route_form_mismatch(order: NormalisedOrder, context: PatientContext | None, 
             intended = ", ".join(profile.routes[r].display for r in form.routes)
             yield Finding(
                 "route-form-mismatch",
-                f"A {form.display} is for {intended} use, but the order gives it by the {profile.routes[route.route].display} route.",
+                f"This {form.display} is for {intended} use, but the order gives it by the {profile.routes[route.route].display} route.",
                 route.expression,
                 form.source,
             )
