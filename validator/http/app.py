@@ -6,11 +6,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from ..profile import default_profiles
+from .cds_hooks import build_cds_router
 
 
 def create_app() -> FastAPI:
     profiles = default_profiles()  # fails fast on a broken profile
     app = FastAPI(title="medval", version="0.1.0", description="FHIR MedicationRequest validator")
+
+    app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services (issue 6)
 
     @app.get("/health")
     def health() -> JSONResponse:

@@ -1,0 +1,496 @@
+"""CDS Hooks 2.0 services (order-select, order-sign) built on the validator.
+
+GET  /cds-services                      discovery
+POST /cds-services/{id}                 cards for context.draftOrders
+POST /cds-services/{id}/feedback        accepted / overridden feedback
+GET  /cds-services/feedback-summary     feedback counted per rule and outcome, for the pharmacy team
+
+Patient context comes from `prefetch`; prefetch keys the client did not satisfy are fetched from
+`fhirServer` only when that server is on MEDVAL_CDS_FHIR_SERVERS. With MEDVAL_CDS_CLIENTS set, every
+call needs a valid JWT bearer token (see cds_security.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import time
+from collections import Counter, OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from .. import check
+from ..context.from_bundle import CONTEXT_TYPES
+from ..context.from_server import fetch_patient_resources
+from ..profile import ProfileSet, default_profiles
+from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
+from .cds_security import JwtVerifier
+from .cds_settings import CdsSettings, normalise_base_url
+
+log = logging.getLogger("medval.cds")
+
+SERVICES: dict[str, dict[str, str]] = {
+    "medval-order-select": {
+        "hook": "order-select",
+        "title": "medval medication order check (order-select)",
+        "description": (
+            "Checks the medication orders just selected (context.selections) against medval's drug knowledge profiles: "
+            "route, product form, dose and daily maximum, and the patient's age, kidney function, allergies, conditions and "
+            "other medications. The other draft orders are used as context only."
+        ),
+    },
+    "medval-order-sign": {
+        "hook": "order-sign",
+        "title": "medval medication order check (order-sign)",
+        "description": (
+            "Checks every draft medication order about to be signed against medval's drug knowledge profiles: route, "
+            "product form, dose and daily maximum, and the patient's age, kidney function, allergies, conditions and other "
+            "medications. Suggests the corrected order where the fix is unambiguous."
+        ),
+    },
+}
+
+# prefetch key -> the resource type it brings
+PREFETCH_TYPES = {
+    "patient": "Patient",
+    "conditions": "Condition",
+    "allergies": "AllergyIntolerance",
+    "medicationRequests": "MedicationRequest",
+    "medicationStatements": "MedicationStatement",
+    "kidneyFunction": "Observation",
+}
+_MAX_CARD_RECORDS = 100_000
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id datatype; checked before it goes into a URL
+
+
+def prefetch_templates(kidney_codes: list[str]) -> dict[str, str]:
+    p = "{{context.patientId}}"
+    codes = ",".join(f"http://loinc.org|{c}" for c in kidney_codes)
+    return {
+        "patient": f"Patient/{p}",
+        "conditions": f"Condition?patient={p}&clinical-status=active",
+        "allergies": f"AllergyIntolerance?patient={p}",
+        "medicationRequests": f"MedicationRequest?patient={p}&status=active",
+        "medicationStatements": f"MedicationStatement?patient={p}&status=active",
+        "kidneyFunction": f"Observation?patient={p}&code={codes}&_sort=-date&_count=10",
+    }
+
+
+def _profile_kidney_codes(profiles: ProfileSet) -> list[str]:
+    """LOINC codes a profile lists under a renal/kidney heading (whatever the profile schema calls it)."""
+    found: list[str] = []
+    stack: list[tuple[Any, bool]] = [(p.raw, False) for p in profiles.profiles]
+    while stack:
+        node, renal = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                inside = renal or "renal" in key.lower() or "kidney" in key.lower()
+                if key == "loinc" and inside and isinstance(value, list):
+                    found += [v["code"] for v in value if isinstance(v, dict) and isinstance(v.get("code"), str)]
+                elif isinstance(value, dict | list):
+                    stack.append((value, inside))
+        elif isinstance(node, list):
+            stack.extend((v, renal) for v in node if isinstance(v, dict | list))
+    return found
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+class FeedbackBook:
+    """Feedback counted per rule and outcome (in this process), and the cards it can be matched to."""
+
+    def __init__(self) -> None:
+        self.since = datetime.now(UTC).isoformat(timespec="seconds")
+        self.cards: OrderedDict[str, CardRecord] = OrderedDict()
+        self.outcomes: Counter[tuple[str, str]] = Counter()  # (rule, outcome)
+        self.reasons: Counter[tuple[str, str]] = Counter()  # (rule, reason code)
+        self.by_service: Counter[tuple[str, str]] = Counter()  # (service, outcome)
+        self.accepted_suggestions: Counter[tuple[str, str]] = Counter()  # (rule, suggestion label)
+
+    def remember(self, records: dict[str, CardRecord]) -> None:
+        for card_uuid, record in records.items():
+            self.cards[card_uuid] = record
+        while len(self.cards) > _MAX_CARD_RECORDS:
+            self.cards.popitem(last=False)
+
+    def record(self, service: str, item: dict[str, Any]) -> None:
+        record = self.cards.get(item["card"])
+        rule = record.rule if record else "unknown-card"
+        outcome = item["outcome"]
+        self.outcomes[(rule, outcome)] += 1
+        self.by_service[(service, outcome)] += 1
+        reason = ""
+        if outcome == "overridden":
+            coding = (item.get("overrideReason") or {}).get("reason") or {}
+            reason = coding.get("code") or ("comment-only" if (item.get("overrideReason") or {}).get("userComment") else "none")
+            self.reasons[(rule, reason)] += 1
+        for accepted in item.get("acceptedSuggestions") or []:
+            label = record.suggestions.get(accepted["id"], "unknown-suggestion") if record else "unknown-suggestion"
+            self.accepted_suggestions[(rule, label)] += 1
+        log.info(
+            "cds-feedback service=%s rule=%s outcome=%s reason=%s card=%s order=%s",
+            service,
+            rule,
+            outcome,
+            reason or "-",
+            item["card"],
+            record.order if record else "-",
+        )
+
+    def summary(self) -> dict[str, Any]:
+        rules: dict[str, dict[str, Any]] = {}
+        for (rule, outcome), n in sorted(self.outcomes.items()):
+            rules.setdefault(rule, {"accepted": 0, "overridden": 0})[outcome] = n
+        for (rule, reason), n in sorted(self.reasons.items()):
+            rules.setdefault(rule, {"accepted": 0, "overridden": 0}).setdefault("overrideReasons", {})[reason] = n
+        for (rule, label), n in sorted(self.accepted_suggestions.items()):
+            rules.setdefault(rule, {"accepted": 0, "overridden": 0}).setdefault("acceptedSuggestions", {})[label] = n
+        services: dict[str, dict[str, int]] = {}
+        for (service, outcome), n in sorted(self.by_service.items()):
+            services.setdefault(service, {"accepted": 0, "overridden": 0})[outcome] = n
+        return {
+            "since": self.since,
+            "scope": "this medval process (counts reset at restart; every feedback is also logged as a cds-feedback line)",
+            "totals": {
+                "accepted": sum(n for (_, o), n in self.outcomes.items() if o == "accepted"),
+                "overridden": sum(n for (_, o), n in self.outcomes.items() if o == "overridden"),
+            },
+            "byRule": rules,
+            "byService": services,
+        }
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise BadRequest(message)
+
+
+def _validate_feedback(body: Any) -> list[dict[str, Any]]:
+    _require(isinstance(body, dict), "The body must be a JSON object with a feedback array.")
+    items = body.get("feedback")
+    _require(isinstance(items, list) and len(items) > 0, "feedback must be a non-empty array.")
+    for i, item in enumerate(items):
+        where = f"feedback[{i}]"
+        _require(isinstance(item, dict), f"{where} must be an object.")
+        _require(isinstance(item.get("card"), str) and item["card"] != "", f"{where}.card (the card uuid) is required.")
+        _require(item.get("outcome") in ("accepted", "overridden"), f"{where}.outcome must be 'accepted' or 'overridden'.")
+        _require(isinstance(item.get("outcomeTimestamp"), str) and item["outcomeTimestamp"] != "", f"{where}.outcomeTimestamp is required.")
+        accepted = item.get("acceptedSuggestions")
+        if item["outcome"] == "accepted":
+            _require(isinstance(accepted, list) and len(accepted) > 0, f"{where}.acceptedSuggestions is required for accepted outcomes.")
+        if accepted is not None:
+            _require(isinstance(accepted, list), f"{where}.acceptedSuggestions must be an array.")
+            for j, suggestion in enumerate(accepted):
+                _require(
+                    isinstance(suggestion, dict) and isinstance(suggestion.get("id"), str),
+                    f"{where}.acceptedSuggestions[{j}].id (the suggestion uuid) is required.",
+                )
+        reason = item.get("overrideReason")
+        if reason is not None:
+            _require(isinstance(reason, dict), f"{where}.overrideReason must be an object.")
+            coding = reason.get("reason")
+            if coding is not None:
+                _require(
+                    isinstance(coding, dict) and isinstance(coding.get("code"), str) and isinstance(coding.get("system"), str),
+                    f"{where}.overrideReason.reason must be a Coding with code and system.",
+                )
+            if "userComment" in reason:
+                _require(isinstance(reason["userComment"], str), f"{where}.overrideReason.userComment must be a string.")
+    return items
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("The body is not valid JSON.") from None
+
+
+def _flatten(value: Any) -> list[dict[str, Any]]:
+    """A prefetch value: one resource, or a searchset Bundle of them (search outcomes dropped)."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        out = []
+        for entry in value.get("entry") or []:
+            usable = isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+            if usable and (entry.get("search") or {}).get("mode") != "outcome":
+                out.append(entry["resource"])
+        return out
+    return [value] if isinstance(value.get("resourceType"), str) else []
+
+
+class CdsService:
+    def __init__(self, settings: CdsSettings, profiles: ProfileSet, http_client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.profiles = profiles
+        self.verifier = JwtVerifier(settings, http_client)
+        self.http_client = http_client
+        self.feedback = FeedbackBook()
+        self.kidney_codes = list(dict.fromkeys(list(settings.kidney_loinc) + _profile_kidney_codes(profiles)))
+        self.templates = prefetch_templates(self.kidney_codes)
+        self._fetch_takes_codes = "observation_codes" in inspect.signature(fetch_patient_resources).parameters
+
+    # --- security ---
+    def audience(self, request: Request) -> str:
+        if self.settings.public_url:
+            path = request.url.path
+            suffix = path[path.index("/cds-services") :] if "/cds-services" in path else path
+            return self.settings.public_url.rstrip("/") + suffix
+        return str(request.url.replace(query=""))
+
+    async def refused(self, request: Request) -> JSONResponse | None:
+        reason = await self.verifier.check(request.headers.get("authorization"), self.audience(request))
+        if reason is None:
+            return None
+        log.warning("cds-auth refused %s %s: %s", request.method, request.url.path, reason)
+        return _unauthorized()
+
+    async def body(self, request: Request) -> Any:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
+            raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > self.settings.max_body_bytes:
+                raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        if not raw.strip():
+            raise BadRequest("The body is empty.")
+        return _parse_json(bytes(raw))
+
+    # --- discovery ---
+    def discovery(self) -> dict[str, Any]:
+        return {"services": [{**meta, "id": sid, "prefetch": self.templates} for sid, meta in SERVICES.items()]}
+
+    # --- a hook call ---
+    def _read_request(self, service_id: str, body: Any) -> dict[str, Any]:
+        hook = SERVICES[service_id]["hook"]
+        _require(isinstance(body, dict), "The body must be a JSON object (a CDS Hooks request).")
+        _require(isinstance(body.get("hook"), str) and body["hook"] != "", "hook is required.")
+        _require(body["hook"] == hook, f"This service answers the {hook} hook, not {body['hook']!r}.")
+        _require(isinstance(body.get("hookInstance"), str) and body["hookInstance"] != "", "hookInstance is required.")
+        context = body.get("context")
+        _require(isinstance(context, dict), "context is required and must be an object.")
+        _require(isinstance(context.get("userId"), str) and context["userId"] != "", "context.userId is required.")
+        _require(isinstance(context.get("patientId"), str) and context["patientId"] != "", "context.patientId is required.")
+        _require(FHIR_ID.match(context["patientId"]) is not None, "context.patientId is not a valid FHIR id.")
+        draft = context.get("draftOrders")
+        _require(isinstance(draft, dict) and draft.get("resourceType") == "Bundle", "context.draftOrders must be a FHIR Bundle.")
+        _require(isinstance(draft.get("entry", []), list), "context.draftOrders.entry must be an array.")
+        if hook == "order-select":
+            selections = context.get("selections")
+            _require(
+                isinstance(selections, list) and all(isinstance(s, str) for s in selections),
+                "context.selections is required for order-select: an array of ids such as 'MedicationRequest/123'.",
+            )
+        prefetch = body.get("prefetch")
+        _require(prefetch is None or isinstance(prefetch, dict), "prefetch must be an object.")
+        server = body.get("fhirServer")
+        _require(server is None or isinstance(server, str), "fhirServer must be a URL.")
+        authorization = body.get("fhirAuthorization")
+        if authorization is not None:
+            _require(isinstance(authorization, dict), "fhirAuthorization must be an object.")
+            _require(server is not None, "fhirServer is required when fhirAuthorization is given.")
+            _require(
+                isinstance(authorization.get("access_token"), str) and authorization["access_token"] != "",
+                "fhirAuthorization.access_token is required.",
+            )
+            _require(str(authorization.get("token_type", "")).lower() == "bearer", "fhirAuthorization.token_type must be Bearer.")
+        return body
+
+    async def _patient_context(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], ContextGap]:
+        prefetch = body.get("prefetch") or {}
+        resources: list[dict[str, Any]] = []
+        missing: list[str] = []
+        for key, kind in PREFETCH_TYPES.items():
+            if key not in prefetch:
+                missing.append(key)
+            else:  # null: the client has no data for this template
+                resources += [r for r in _flatten(prefetch[key]) if r.get("resourceType") in (kind, "Medication")]
+        gap = ContextGap()
+        if not missing:
+            return resources, gap
+        server = body.get("fhirServer")
+        missing_text = ", ".join(missing)
+        if server is None:
+            if prefetch:  # some prefetch, not all: the checks that need the rest are blind
+                gap.reasons.append(f"The request carried no prefetch data for {missing_text} and named no FHIR server to fetch them from.")
+            return resources, gap
+        base = normalise_base_url(server)
+        if base is None or base not in self.settings.fhir_servers:
+            log.warning("cds-fetch refused: fhirServer %r is not on MEDVAL_CDS_FHIR_SERVERS", server)
+            gap.reasons.append(
+                f"The FHIR server {server} is not on medval's allow-list (MEDVAL_CDS_FHIR_SERVERS), so nothing was fetched "
+                f"from it; missing: {missing_text}."
+            )
+            return resources, gap
+        token = (body.get("fhirAuthorization") or {}).get("access_token")
+        kwargs: dict[str, Any] = {
+            "token": token,
+            "timeout_s": self.settings.fetch_timeout_s,
+            "client": self.http_client,
+            "max_bytes": self.settings.fetch_max_bytes,
+        }
+        if self._fetch_takes_codes:
+            kwargs["observation_codes"] = [f"http://loinc.org|{c}" for c in self.kidney_codes]
+        started = time.monotonic()
+        result = await fetch_patient_resources(base, body["context"]["patientId"], **kwargs)
+        wanted = {PREFETCH_TYPES[k] for k in missing}
+        resources += [r for r in result.resources if r.get("resourceType") in wanted]
+        failures = [f for f in result.failures if f.split(" ", 1)[0] in wanted]
+        elapsed_ms = 1000 * (time.monotonic() - started)
+        log.info("cds-fetch %s: %d resources, %d failures in %.0f ms", base, len(result.resources), len(failures), elapsed_ms)
+        gap.reasons += [f"From {base}: {f}." for f in failures]
+        return resources, gap
+
+    def _bundle(self, body: dict[str, Any], context_resources: list[dict[str, Any]]) -> tuple[dict[str, Any], list[DraftOrder]]:
+        entries: list[dict[str, Any]] = []
+        orders: list[DraftOrder] = []
+        taken: set[str] = set()
+        for i, entry in enumerate(body["context"]["draftOrders"].get("entry") or []):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+                entries.append({})  # keep the indices of context.draftOrders
+                continue
+            kind, rid = resource["resourceType"], resource.get("id")
+            new_entry: dict[str, Any] = {"resource": resource}
+            if isinstance(entry.get("fullUrl"), str):
+                new_entry["fullUrl"] = entry["fullUrl"]
+            elif isinstance(rid, str):
+                new_entry["fullUrl"] = f"{kind}/{rid}"
+            if isinstance(rid, str):
+                taken.add(f"{kind}/{rid}")
+            entries.append(new_entry)
+            if kind == "MedicationRequest":
+                orders.append(DraftOrder(i, f"{kind}/{rid}" if isinstance(rid, str) else f"draftOrders.entry[{i}]", resource))
+        for resource in context_resources:
+            kind, rid = resource.get("resourceType"), resource.get("id")
+            if kind not in CONTEXT_TYPES:
+                continue
+            key = f"{kind}/{rid}" if isinstance(rid, str) else None
+            if key is not None and key in taken:
+                continue
+            entry = {"resource": resource}
+            if key is not None:
+                taken.add(key)
+                entry["fullUrl"] = key
+            entries.append(entry)
+        return {"resourceType": "Bundle", "type": "collection", "entry": entries}, orders
+
+    async def cards(self, service_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        hook = SERVICES[service_id]["hook"]
+        context_resources, gap = await self._patient_context(body)
+        bundle, orders = self._bundle(body, context_resources)
+        if hook == "order-select":
+            selections = set(body["context"]["selections"])
+            judged = {o.entry for o in orders if o.reference in selections}
+        else:
+            judged = {o.entry for o in orders}
+        if not judged:
+            return {"cards": []}
+        report = await run_in_threadpool(check, bundle, None, self.profiles, None, "Bundle")
+        if report.rejected is not None:
+            raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
+        await run_in_threadpool(attach_facts, bundle, report.version, orders, self.profiles)
+        builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
+        cards = builder.build(report, orders, judged, gap)
+        self.feedback.remember(builder.records)
+        log.info(
+            "cds-call service=%s hookInstance=%s orders=%d judged=%d cards=%s",
+            service_id,
+            body.get("hookInstance"),
+            len(orders),
+            len(judged),
+            ",".join(f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards) or "-",
+        )
+        return {"cards": cards}
+
+
+def _failure_card(service: CdsService) -> dict[str, Any]:
+    labels = ", ".join(p.label for p in service.profiles.profiles)
+    return {
+        "summary": "medval could not check these orders because of an internal error; check them by hand.",
+        "indicator": "warning",
+        "detail": "The medication order check failed unexpectedly, so **no check ran**. The error has been logged for the medval team.",
+        "source": {"label": labels},
+    }
+
+
+def build_cds_router(
+    settings: CdsSettings | None = None, profiles: ProfileSet | None = None, http_client: httpx.AsyncClient | None = None
+) -> APIRouter:
+    """The CDS Hooks endpoints; include in the FastAPI app with app.include_router(build_cds_router())."""
+    settings = settings or CdsSettings()
+    service = CdsService(settings, profiles or default_profiles(), http_client)
+    if service.verifier.enabled:
+        log.info("CDS Hooks: JWT required from %d trusted client(s): %s", len(settings.clients), ", ".join(c.iss for c in settings.clients))
+    else:
+        log.warning("CDS Hooks endpoints run OPEN: MEDVAL_CDS_CLIENTS configures no trusted client, so no JWT is required.")
+    if settings.fhir_servers:
+        log.info("CDS Hooks: patient data may be fetched from: %s", ", ".join(settings.fhir_servers))
+    else:
+        log.info("CDS Hooks: MEDVAL_CDS_FHIR_SERVERS is empty; patient data comes from prefetch only.")
+
+    router = APIRouter(tags=["CDS Hooks"])
+    router.cds_service = service  # type: ignore[attr-defined]  # for tests and the app's introspection
+
+    @router.get("/cds-services")
+    async def discovery(request: Request) -> JSONResponse:
+        if (denied := await service.refused(request)) is not None:
+            return denied
+        return JSONResponse(service.discovery())
+
+    @router.get("/cds-services/feedback-summary")
+    async def feedback_summary(request: Request) -> JSONResponse:
+        if (denied := await service.refused(request)) is not None:
+            return denied
+        return JSONResponse(service.feedback.summary())
+
+    @router.post("/cds-services/{service_id}")
+    async def call(service_id: str, request: Request) -> JSONResponse:
+        if (denied := await service.refused(request)) is not None:
+            return denied
+        if service_id not in SERVICES:
+            return _error(404, "unknown-service", f"No CDS service {service_id!r}; see GET /cds-services.")
+        try:
+            body = service._read_request(service_id, await service.body(request))
+            return JSONResponse(await service.cards(service_id, body))
+        except BadRequest as exc:
+            return _error(400, "invalid-request", str(exc))
+        except Exception:  # never a 5xx: a check that could not run says so
+            log.exception("cds-call service=%s failed", service_id)
+            return JSONResponse({"cards": [_failure_card(service)]})
+
+    @router.post("/cds-services/{service_id}/feedback")
+    async def feedback(service_id: str, request: Request) -> JSONResponse:
+        if (denied := await service.refused(request)) is not None:
+            return denied
+        if service_id not in SERVICES:
+            return _error(404, "unknown-service", f"No CDS service {service_id!r}; see GET /cds-services.")
+        try:
+            items = _validate_feedback(await service.body(request))
+        except BadRequest as exc:
+            return _error(400, "invalid-request", str(exc))
+        for item in items:
+            service.feedback.record(service_id, item)
+        return JSONResponse({"received": len(items)})
+
+    return router

@@ -1,0 +1,113 @@
+"""CDS Hooks settings, from the environment (MEDVAL_CDS_*), in one place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import BaseModel, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Kidney-function observations asked for in the prefetch template and the server fetch (LOINC):
+# eGFR by MDRD (33914-3, 48642-3, 48643-1), by CKD-EPI (62238-1) and CKD-EPI 2021 (98979-8),
+# creatinine renal clearance (2164-2) and serum/plasma creatinine (2160-0). Laboratory codes, no drug knowledge.
+DEFAULT_KIDNEY_LOINC = ("33914-3", "48642-3", "48643-1", "62238-1", "98979-8", "2164-2", "2160-0")
+
+
+class TrustedClient(BaseModel):
+    """A CDS client allowed to call: its JWT issuer, and where its public key comes from."""
+
+    iss: str
+    jwks_url: str | None = None  # the client's JWK Set; a token's `jku` header must equal it
+    jwks: dict[str, Any] | None = None  # or the JWK Set itself, exchanged out of band
+    public_key: str | None = None  # or one PEM public key
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> TrustedClient:
+        given = [x for x in (self.jwks_url, self.jwks, self.public_key) if x]
+        if len(given) != 1:
+            raise ValueError(f"client {self.iss!r}: give exactly one of jwks_url, jwks, public_key")
+        if self.jwks_url and urlsplit(self.jwks_url).scheme not in ("https", "http"):
+            raise ValueError(f"client {self.iss!r}: jwks_url must be an http(s) URL")
+        return self
+
+
+def _list(value: Any) -> Any:
+    """A JSON list, or a comma-separated string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return orjson.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def normalise_base_url(url: str) -> str | None:
+    """scheme://host[:port]/path without a trailing slash, lower-case scheme and host; None if not a usable http(s) URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None
+    if parts.query or parts.fragment:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
+
+
+class CdsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDVAL_CDS_", extra="ignore")
+
+    # FHIR servers the service may fetch patient context from (request.fhirServer must equal one of them).
+    fhir_servers: Annotated[list[str], NoDecode] = []
+    # Trusted CDS clients (JSON list of TrustedClient). Empty: the CDS endpoints run open.
+    clients: Annotated[list[TrustedClient], NoDecode] = []
+    # The public base URL of this service (https://cds.example.org), used for the JWT `aud` check;
+    # without it the URL the request arrived on is used.
+    public_url: str | None = None
+    allowed_algorithms: Annotated[list[str], NoDecode] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
+    jwt_leeway_s: int = 0
+    jwt_max_lifetime_s: int = 3600  # tokens valid for longer than this are refused
+    jwks_cache_s: float = 300.0
+    fetch_timeout_s: float = 2.0
+    fetch_max_bytes: int = 2_000_000
+    max_body_bytes: int = 5_000_000
+    kidney_loinc: Annotated[list[str], NoDecode] = list(DEFAULT_KIDNEY_LOINC)
+    source_url: str | None = None  # card.source.url, when the pharmacy publishes a page about medval
+
+    @field_validator("fhir_servers", "allowed_algorithms", "kidney_loinc", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _list(value)
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _clients(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return orjson.loads(value) if value.strip() else []
+        return value
+
+    @field_validator("allowed_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if a.lower() == "none" or a.upper().startswith("HS")]
+        if bad:
+            raise ValueError(f"CDS Hooks forbids unsigned and symmetric JWT algorithms: {bad}")
+        return value
+
+    @field_validator("fhir_servers")
+    @classmethod
+    def _servers(cls, value: list[str]) -> list[str]:
+        normalised = []
+        for url in value:
+            base = normalise_base_url(url)
+            if base is None:
+                raise ValueError(f"MEDVAL_CDS_FHIR_SERVERS: {url!r} is not an http(s) base URL")
+            normalised.append(base)
+        return normalised
