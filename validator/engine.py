@@ -35,8 +35,13 @@ def _absolute(finding: Finding, prefix: str) -> Finding:
     return dataclasses.replace(finding, expression=expression)
 
 
+def _parameters(document: dict[str, Any]) -> list[Any]:
+    parameters = document.get("parameter")
+    return parameters if isinstance(parameters, list) else []  # a malformed Parameters is judged by what it lacks, never crashed on
+
+
 def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any] | ParseFailure:
-    for parameter in document.get("parameter") or []:
+    for parameter in _parameters(document):
         if isinstance(parameter, dict) and parameter.get("name") == "resource" and isinstance(parameter.get("resource"), dict):
             return parameter["resource"]
     return ParseFailure("The Parameters resource has no 'resource' parameter holding the resource to validate.")
@@ -44,7 +49,7 @@ def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any] | ParseFailur
 
 def _requested_profiles(document: dict[str, Any]) -> list[str]:
     values = []
-    for parameter in document.get("parameter") or []:
+    for parameter in _parameters(document):
         if isinstance(parameter, dict) and parameter.get("name") == "profile":
             value = parameter.get("valueUri") or parameter.get("valueCanonical") or parameter.get("valueString")
             if isinstance(value, str):
