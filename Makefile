@@ -33,5 +33,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# The big property-based run of the HTTP service against its own OpenAPI schema (the suite runs a small one).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	MEDVAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/http/test_schemathesis.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -15,7 +15,7 @@ from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
 from .media import FHIR_JSON, body_fhir_version, check_accept
 from .problems import RequestProblem
-from .responses import FHIR_RESOURCE_SCHEMA, FHIRResponse, outcome_response, resource_response
+from .responses import FHIRResponse, outcome_response, resource_response
 
 PROFILE_HEADER = "X-Medval-Profile"
 BASE_DEFINITION = "http://hl7.org/fhir/StructureDefinition/"
@@ -32,7 +32,12 @@ _BODY_EXAMPLE = {
 
 
 def _validate_openapi(resource_type: str) -> dict[str, Any]:
-    body_schema = {**FHIR_RESOURCE_SCHEMA, "description": f"A {resource_type}, or a Parameters with a 'resource' parameter holding one."}
+    body_schema = {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type, "Parameters"]}},
+        "description": f"A {resource_type}, or a Parameters with a 'resource' parameter holding one.",
+    }
     content = {"schema": body_schema}
     if resource_type == "MedicationRequest":
         content["example"] = _BODY_EXAMPLE
