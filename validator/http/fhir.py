@@ -77,7 +77,7 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     check_accept(request.headers.get("accept"))
     body = await read_body(request, settings.max_body_bytes)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(check, body, fhir_version, None, None, resource_type)
+    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     outcome = outcome_dict(report.findings)
