@@ -33,5 +33,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# The big property-based runs of the HTTP service: its own OpenAPI schema, and mutated real orders (the suite runs small ones).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	MEDVAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/http/test_schemathesis.py tests/http/test_mutated_orders.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -11,9 +11,9 @@ from typing import Any
 
 from .engine import ContextProvider, Report, check_document
 from .outcome import build_outcome
-from .profile import ProfileError, ProfileSet
+from .profile import ProfileError, ProfileSet, default_profiles
 
-__all__ = ["ProfileError", "Report", "check", "validate"]
+__all__ = ["ProfileError", "ProfileSet", "Report", "check", "default_profiles", "validate"]
 __version__ = "0.1.0"
 
 

@@ -26,6 +26,7 @@ class Report:
     rejected: ParseFailure | None = None  # input that is no acceptable FHIR resource at all
     resource_type: str = ""
     profiles_applied: list[str] = field(default_factory=list)
+    profiles_requested: list[str] = field(default_factory=list)  # Parameters.parameter named "profile" ($validate)
     orders: int = 0
 
 
@@ -34,11 +35,26 @@ def _absolute(finding: Finding, prefix: str) -> Finding:
     return dataclasses.replace(finding, expression=expression)
 
 
+def _parameters(document: dict[str, Any]) -> list[Any]:
+    parameters = document.get("parameter")
+    return parameters if isinstance(parameters, list) else []  # a malformed Parameters is judged by what it lacks, never crashed on
+
+
 def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any] | ParseFailure:
-    for parameter in document.get("parameter") or []:
+    for parameter in _parameters(document):
         if isinstance(parameter, dict) and parameter.get("name") == "resource" and isinstance(parameter.get("resource"), dict):
             return parameter["resource"]
     return ParseFailure("The Parameters resource has no 'resource' parameter holding the resource to validate.")
+
+
+def _requested_profiles(document: dict[str, Any]) -> list[str]:
+    values = []
+    for parameter in _parameters(document):
+        if isinstance(parameter, dict) and parameter.get("name") == "profile":
+            value = parameter.get("valueUri") or parameter.get("valueCanonical") or parameter.get("valueString")
+            if isinstance(value, str):
+                values.append(value)
+    return values
 
 
 def _check_order(
@@ -87,13 +103,17 @@ def check_document(
     document = load_json(data)
     if isinstance(document, ParseFailure):
         return Report(findings=[Finding("input-invalid", document.message, "")], rejected=document)
+    requested: list[str] = []
     if document.get("resourceType") == "Parameters":
+        requested = _requested_profiles(document)
         document = _unwrap_parameters(document)
         if isinstance(document, ParseFailure):
-            return Report(findings=[Finding("input-invalid", document.message, "Parameters")], rejected=document)
+            return Report(
+                findings=[Finding("input-invalid", document.message, "Parameters")], rejected=document, profiles_requested=requested
+            )
     kind = document.get("resourceType")
     version = detect_version(document, fhir_version)
-    report = Report(version=version, resource_type=str(kind))
+    report = Report(version=version, resource_type=str(kind), profiles_requested=requested)
     if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
         wanted = expected_type or "a MedicationRequest or a Bundle"
         report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")

@@ -114,7 +114,8 @@ def detect_version(resource: dict[str, Any], requested: str | None) -> str:
     if requested:
         return R5 if str(requested).startswith("5") else R4
     if resource.get("resourceType") == "Bundle":
-        for entry in resource.get("entry") or []:
+        entries = resource.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
             inner = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(inner, dict) and inner.get("resourceType") == "MedicationRequest":
                 return detect_version(inner, None)

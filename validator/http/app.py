@@ -1,22 +1,94 @@
-"""create_app(): the FastAPI application. Profiles are loaded and checked before it answers ready."""
+"""create_app(): the FastAPI application. Profiles are loaded and checked before it answers ready.
+
+The service keeps no state between requests (profiles are read-only, loaded once per
+process), so any number of workers or replicas can run behind a load balancer.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..profile import default_profiles
+import validator
+from validator import check, default_profiles
+
 from .cds_hooks import build_cds_router
+from .fhir import router as fhir_router
+from .observability import RequestContextMiddleware, configure_logging
+from .problems import RequestProblem, plain_outcome, problem_outcome
+from .responses import FHIRResponse
+from .settings import Settings
+
+_WARM_UP_ORDER = (
+    b'{"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/x"},'
+    b'"medicationCodeableConcept":{"text":"warm-up"}}'
+)
+_HTTP_ISSUE_TYPES = {404: "not-found", 405: "not-supported"}
 
 
-def create_app() -> FastAPI:
-    profiles = default_profiles()  # fails fast on a broken profile
-    app = FastAPI(title="medval", version="0.1.0", description="FHIR MedicationRequest validator")
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logger = configure_logging(settings.log_level)
+    profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
+    # One throwaway validation per FHIR version loads the models, so the first real order is not slow.
+    for version in ("4.0", "5.0"):
+        check(_WARM_UP_ORDER, version)
+    app = FastAPI(
+        title="medval",
+        version=validator.__version__,
+        description="FHIR $validate for medication orders. Every answer, success or failure, is a FHIR OperationOutcome.",
+    )
+    app.state.settings = settings
+    app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
+    app.state.ready = True
+    app.include_router(fhir_router)
+    app.add_middleware(RequestContextMiddleware, header=settings.request_id_header)
+    _add_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
-    app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services (issue 6)
+    app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services
 
-    @app.get("/health")
-    def health() -> JSONResponse:
-        return JSONResponse({"status": "ok", "profiles": [p.label for p in profiles.profiles]})
+    @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
+    async def health(request: Request) -> JSONResponse:
+        if not getattr(request.app.state, "ready", False):
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok", "profiles": list(request.app.state.profile_ids.values())})
 
+    logger.info("ready", extra={"fields": {"profiles": list(app.state.profile_ids), "max_body_bytes": settings.max_body_bytes}})
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestProblem)
+    async def request_problem(request: Request, exc: RequestProblem) -> FHIRResponse:
+        if exc.about_input:
+            request.state.rule_codes = ["input-invalid"]
+        return FHIRResponse(problem_outcome(exc), exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:
+        outcome = plain_outcome("error", _HTTP_ISSUE_TYPES.get(exc.status_code, "processing"), str(exc.detail))
+        return FHIRResponse(outcome, exc.status_code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameters(request: Request, exc: RequestValidationError) -> FHIRResponse:
+        names = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})) or "a parameter"
+        return FHIRResponse(plain_outcome("error", "invalid", f"Invalid request parameter: {names}."), 400)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, without FastAPI's 422 answers: medval answers parameter problems with 400 OperationOutcomes."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -449,7 +449,13 @@ def build_cds_router(
     else:
         log.info("CDS Hooks: MEDVAL_CDS_FHIR_SERVERS is empty; patient data comes from prefetch only.")
 
-    router = APIRouter(tags=["CDS Hooks"])
+    # Every refusal the CDS endpoints can give, documented so clients (and schemathesis) know them.
+    errors: dict[int | str, dict[str, Any]] = {
+        400: {"description": "Not a valid CDS Hooks request (JSON error body)."},
+        401: {"description": "Missing or invalid JWT bearer token, when trusted clients are configured."},
+        404: {"description": "No CDS service with that id."},
+    }
+    router = APIRouter(tags=["CDS Hooks"], responses={401: errors[401]})
     router.cds_service = service  # type: ignore[attr-defined]  # for tests and the app's introspection
 
     @router.get("/cds-services")
@@ -464,7 +470,7 @@ def build_cds_router(
             return denied
         return JSONResponse(service.feedback.summary())
 
-    @router.post("/cds-services/{service_id}")
+    @router.post("/cds-services/{service_id}", responses={400: errors[400], 404: errors[404]})
     async def call(service_id: str, request: Request) -> JSONResponse:
         if (denied := await service.refused(request)) is not None:
             return denied
@@ -479,7 +485,7 @@ def build_cds_router(
             log.exception("cds-call service=%s failed", service_id)
             return JSONResponse({"cards": [_failure_card(service)]})
 
-    @router.post("/cds-services/{service_id}/feedback")
+    @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404]})
     async def feedback(service_id: str, request: Request) -> JSONResponse:
         if (denied := await service.refused(request)) is not None:
             return denied
