@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..profile import CodeGroup, Profile, ProfileSet
+from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile, ProfileSet
 from ..units import UREG
 
 # ---------------------------------------------------------------- codes and text
@@ -41,17 +41,29 @@ def describe(concept: Any) -> str:
     return f"{coded[0][1]}" if coded else "unnamed"
 
 
-def concept_matches(concept: Any, group: CodeGroup) -> bool:
-    """A code in the group, or (the fallback) one of its names in the text."""
-    if any(group.matches_coding(s, c) for s, c in codings(concept)):
+CLINICAL_SYSTEMS = frozenset({SNOMED_SYSTEM, ICD10CM_SYSTEM})
+
+
+def concept_matches(concept: Any, group: CodeGroup, names: str = "fallback") -> bool:
+    """A code in the group, or one of its names in the text.
+
+    names="fallback" (conditions, reasons): names count only when the concept carries no SNOMED CT or
+    ICD-10-CM code, so a coded 'heat stroke' is never read as a stroke. names="always" (medications:
+    product codes are not ingredient codes, 'oxycodone 5 MG Oral Tablet' is still oxycodone).
+    names="never" (coded values such as a pregnancy status, where 'Not pregnant' is text too).
+    """
+    coded = codings(concept)
+    if any(group.matches_coding(s, c) for s, c in coded):
         return True
+    if names == "never" or (names == "fallback" and any(s in CLINICAL_SYSTEMS for s, _ in coded)):
+        return False
     return any(group.matches_text(t) for t in texts(concept))
 
 
-def first_match(concepts: Iterable[Any], groups: Iterable[CodeGroup]) -> CodeGroup | None:
+def first_match(concepts: Iterable[Any], groups: Iterable[CodeGroup], names: str = "fallback") -> CodeGroup | None:
     concepts = [c for c in concepts if c is not None]
     for group in groups:
-        if any(concept_matches(c, group) for c in concepts):
+        if any(concept_matches(c, group, names) for c in concepts):
             return group
     return None
 
@@ -212,7 +224,7 @@ def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tup
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):
             continue
-        group = first_match([getattr(observation, "valueCodeableConcept", None)], groups)
+        group = first_match([getattr(observation, "valueCodeableConcept", None)], groups, names="never")
         if group is not None:
             found.append((observation, group))
     return found
@@ -233,7 +245,7 @@ def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> 
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):
             continue
-        group = first_match([getattr(observation, "code", None)], groups)
+        group = first_match([getattr(observation, "code", None)], groups, names="fallback")
         quantity = getattr(observation, "valueQuantity", None)
         if group is None or quantity is None or quantity.value is None:
             continue

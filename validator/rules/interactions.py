@@ -26,7 +26,7 @@ def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iter
         kinds: list[str] = []
         for medication in active:
             concepts = F.medication_concepts(medication, resolve)
-            group = F.first_match(concepts, rule.groups)
+            group = F.first_match(concepts, rule.groups, names="always")
             if group is None:
                 continue
             if rule.medication_routes and not (F.medication_routes(medication, profile) & set(rule.medication_routes)):

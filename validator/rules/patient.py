@@ -122,7 +122,7 @@ def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool
             return True
         if any(profile.name_pattern.search(t) for t in F.texts(concept)):
             return True
-        if any(F.concept_matches(concept, g) for g in rule.groups):
+        if any(F.concept_matches(concept, g, names="always") for g in rule.groups):
             return True
     return False
 

@@ -30,6 +30,11 @@ def _history(order: NormalisedOrder, context: Any, profile: Profile) -> list[F.P
     return F.prior_orders(context, order, profile)
 
 
+def _days(days: float) -> str:
+    shown = format_number(round(days, 1))
+    return f"{shown} day" if shown == "1" else f"{shown} days"
+
+
 def _infusions(order: NormalisedOrder) -> list[Any]:
     """Daily totals of the order's regular dosing (one-off boluses are screening, not a start or a step)."""
     regular = {d.route.route for d in order.dosages if d.route.route and not d.timing.one_off}
@@ -119,7 +124,7 @@ def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -
                 yield Finding(
                     "titration-too-fast",
                     f"The {route} daily dose goes up from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-                    f"{format_number(round(days, 1))} days after the previous order ({when}); increases should be at least "
+                    f"{_days(days)} after the previous order ({when}); increases should be at least "
                     f"{format_number(interval)} days apart.",
                     total.expression,
                     dosing.titration_interval_days.source,
@@ -158,7 +163,7 @@ def _intrathecal_step(
     yield Finding(
         "titration-too-fast",
         f"The {route} daily dose goes {direction} from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-        f"({change:+.0f}%) {format_number(round(days, 1))} days after the previous order ({when}); daily adjustments should stay "
+        f"({change:+.0f}%) {_days(days)} after the previous order ({when}); daily adjustments should stay "
         f"within {format_number(limit.low)}% to {format_number(limit.high)}% a day: {why}.",
         total.expression,
         limit.source,
