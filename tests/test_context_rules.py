@@ -13,7 +13,7 @@ from tests.conftest import ROOT, oral_order, rules_of
 from validator import check
 from validator.context import facts as F
 from validator.context.from_bundle import context_from_resources
-from validator.profile import ProfileError, compile_profile, default_profiles
+from validator.profile import RXNORM_SYSTEM, ProfileError, compile_profile, default_profiles
 
 EXAMPLES = ROOT / "examples" / "context"
 EXPECTED = json.loads((EXAMPLES / "EXPECTED.json").read_text())
@@ -220,3 +220,35 @@ def test_every_code_in_the_context_section_cites_a_source() -> None:
         for key in ("snomed", "icd10cm_prefixes", "rxnorm_ingredients", "loinc"):
             for entry in group.get(key, []):
                 assert len(entry["source"]) > 10
+
+
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def test_new_icd10cm_subcodes_match_by_category_prefix() -> None:
+    parkinson = condition("PD", coding=[{"system": ICD, "code": "G20.A1"}])
+    assert rules(parkinson) == ["condition-not-recommended"]
+    profile = default_profiles().profiles[0]
+    ms = context_from_resources([PATIENT, condition("MS", coding=[{"system": ICD, "code": "G35.A"}])])
+    assert F.spasticity_origin(ms, profile) == "spinal"
+
+
+def test_profile_codes_match_coded_resources() -> None:
+    groups = default_profiles().profiles[0].raw["context"]["groups"]
+    opioid = groups["opioids"]["rxnorm_ingredients"][0]["code"]
+    med = {
+        "resourceType": "Medication",
+        "id": "m1",
+        "ingredient": [{"itemCodeableConcept": {"coding": [{"system": RXNORM_SYSTEM, "code": opioid}]}}],
+    }
+    statement = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationReference": {"reference": "Medication/m1"},
+    }
+    assert "cns-depressant-interaction" in rules(med, statement)
+    allergy_code = groups["baclofen-allergy"]["snomed"][0]["code"]
+    coded = allergy("x")
+    coded["code"] = {"coding": [{"system": "http://snomed.info/sct", "code": allergy_code}]}
+    assert "hypersensitivity" in rules(coded)

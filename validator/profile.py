@@ -147,7 +147,7 @@ class ContextKnowledge:
     @property
     def observation_codes(self) -> list[str]:
         """Every LOINC code the rules read from Observations (for server searches)."""
-        return sorted({c for g in self.groups.values() for s, c in g.codes if s == LOINC_SYSTEM})
+        return sorted({c for g in self.groups.values() for s, c in g.codes if s == LOINC_SYSTEM and not c.startswith("LA")})
 
 
 EMPTY_CONTEXT = ContextKnowledge({}, None, (), None, None, None, (), (), (), {}, "")
