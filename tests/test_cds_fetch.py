@@ -27,9 +27,13 @@ def _mock_server(router: respx.MockRouter, base: str = SERVER, birth_date: str =
             200, json=_searchset({"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"}})
         ),
         "AllergyIntolerance": router.get(f"{base}/AllergyIntolerance").respond(200, json=_searchset()),
-        "MedicationRequest": router.get(f"{base}/MedicationRequest", params={"status": "active"}).respond(200, json=_searchset()),
-        "MedicationStatement": router.get(f"{base}/MedicationStatement", params={"status": "active"}).respond(200, json=_searchset()),
-        "Observation": router.get(f"{base}/Observation", params={"_sort": "-date", "_count": "10"}).respond(200, json=_searchset()),
+        "MedicationRequest": router.get(f"{base}/MedicationRequest", params={"status": "active,on-hold,completed,stopped"}).respond(
+            200, json=_searchset()
+        ),
+        "MedicationStatement": router.get(f"{base}/MedicationStatement", params={"status": "active,intended,completed"}).respond(
+            200, json=_searchset()
+        ),
+        "Observation": router.get(f"{base}/Observation", params={"_sort": "-date", "_count": "20"}).respond(200, json=_searchset()),
     }
 
 
@@ -103,7 +107,7 @@ def test_server_down_gives_a_context_card_and_the_order_checks(respx_mock):
     cards = response.json()["cards"]
     assert rules(critical(cards)) == ["daily-dose-exceeds-maximum"]
     [gap] = [c for c in cards if c["source"]["topic"]["code"] == "patient-context-unavailable"]
-    assert gap["indicator"] == "warning" and "could not be reached" in gap["detail"]
+    assert gap["indicator"] == "warning" and "connection failed" in gap["detail"]
 
 
 @respx.mock(assert_all_mocked=True, assert_all_called=False)
@@ -124,10 +128,10 @@ def test_server_errors_and_slow_answers_are_failures_not_exceptions(respx_mock):
     assert [r["id"] for r in result.resources] == ["s"]
     text = " | ".join(result.failures)
     assert "Patient read: no answer within 0.2 s" in text
-    assert "Condition search: the server answered HTTP 503" in text
-    assert "AllergyIntolerance search: the answer is not valid JSON" in text
-    assert "MedicationRequest search: the server answered HTTP 302" in text  # redirects are not followed
-    assert "Observation search: the answer is larger than 20000 bytes" in text
+    assert "Condition search: HTTP 503" in text
+    assert "AllergyIntolerance search: unreadable response (not JSON)" in text
+    assert "MedicationRequest search: HTTP 302" in text  # redirects are not followed
+    assert "Observation search: response larger than 20000 bytes" in text
     assert all(call.request.url.host == "fhir.example.org" for call in respx_mock.calls)
 
 

@@ -117,7 +117,6 @@ def test_dose_suggestion_in_tablets_rounds_down_to_whole_tablets(client):
     assert corrected["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 2  # 2 tablets x 3/day = 60 mg
 
 
-@pytest.mark.xfail(strict=False, reason="needs patient-context rules (issue 5)")
 def test_childs_order_gives_warning_card(client):
     cards = client.post(SIGN, json=example("order-sign-child.json")).json()["cards"]
     assert "pediatric-safety-not-established" in rules(cards)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .context.from_server import default_context_provider
 from .engine import ContextProvider, Report, check_document
 from .outcome import build_outcome
 from .profile import ProfileError, ProfileSet, default_profiles
@@ -24,8 +25,12 @@ def check(
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
 ) -> Report:
-    """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx)."""
-    return check_document(data, fhir_version, profiles, context_provider, expected_type)
+    """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx).
+
+    A lone order's patient is looked up through `context_provider`, by default the FHIR server
+    MEDVAL_FHIR_BASE_URL names (none when it is unset).
+    """
+    return check_document(data, fhir_version, profiles, context_provider or default_context_provider(), expected_type)
 
 
 def validate(
@@ -35,5 +40,5 @@ def validate(
     context_provider: ContextProvider | None = None,
 ) -> Any:
     """A fhir.resources OperationOutcome for the order(s) in `data`."""
-    report = check_document(data, fhir_version, profiles, context_provider)
+    report = check_document(data, fhir_version, profiles, context_provider or default_context_provider())
     return build_outcome(report.findings, report.version)

@@ -120,11 +120,21 @@ def check_document(
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
     if kind == "MedicationRequest":
-        context = context_provider(document) if context_provider else None
+        context = _provided_context(context_provider, document)
         _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report)
         return report
     _check_bundle(document, version, profiles, report)
     return report
+
+
+def _provided_context(provider: ContextProvider | None, document: dict[str, Any]) -> PatientContext | ContextUnavailable | None:
+    """The provider's context for a lone order; a provider that breaks is a failed source, never an exception."""
+    if provider is None:
+        return None
+    try:
+        return provider(document)
+    except Exception as exc:
+        return ContextUnavailable(f"looking up the patient's data failed ({type(exc).__name__})", configured=True)
 
 
 def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report) -> None:

@@ -83,6 +83,145 @@ class RouteDosing:
     discontinuation_source: str = ""
 
 
+SNOMED_SYSTEM = "http://snomed.info/sct"
+ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+LOINC_SYSTEM = "http://loinc.org"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeGroup:
+    """A clinical concept as real systems code it: SNOMED CT / RxNorm / LOINC codes, ICD-10-CM prefixes, names."""
+
+    id: str
+    display: str
+    codes: frozenset[tuple[str, str]]  # (system, code)
+    icd10cm_prefixes: tuple[str, ...]  # upper case, without the dot ("G35" matches G35, G35.A, G35D)
+    names: re.Pattern[str] | None  # whole-word, case-insensitive
+    source: str
+
+    def matches_coding(self, system: str, code: str) -> bool:
+        if (system, code) in self.codes:
+            return True
+        return system == ICD10CM_SYSTEM and code.replace(".", "").upper().startswith(self.icd10cm_prefixes)
+
+    def matches_text(self, text: str) -> bool:
+        return self.names is not None and bool(self.names.search(text))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRule:
+    """A context rule: fires when one of its groups is found (condition, reason, medication...)."""
+
+    rule: str
+    groups: tuple[CodeGroup, ...]
+    text: str
+    source: str
+    order_routes: tuple[str, ...] = ()  # only for orders on these routes (empty: any)
+    medication_routes: tuple[str, ...] = ()  # only for other medications given on these routes
+    condition_groups: tuple[CodeGroup, ...] = ()  # also fires on these conditions (e.g. alcohol use)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTest:
+    groups: tuple[CodeGroup, ...]
+    below: float  # in `unit`
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextKnowledge:
+    groups: dict[str, CodeGroup]
+    renal_conditions: GroupRule | None
+    renal_tests: tuple[FunctionTest, ...]
+    pregnancy: GroupRule | None
+    lactation: GroupRule | None
+    hypersensitivity: GroupRule | None  # groups empty: the drug's own codes and names
+    conditions: tuple[GroupRule, ...]
+    indications: tuple[GroupRule, ...]
+    interactions: tuple[GroupRule, ...]
+    origin: dict[str, tuple[CodeGroup, ...]]  # "spinal" / "cerebral" -> groups
+    origin_source: str
+
+    @property
+    def observation_codes(self) -> list[str]:
+        """Every LOINC code the rules read from Observations (for server searches)."""
+        return sorted({c for g in self.groups.values() for s, c in g.codes if s == LOINC_SYSTEM and not c.startswith("LA")})
+
+
+EMPTY_CONTEXT = ContextKnowledge({}, None, (), None, None, None, (), (), (), {}, "")
+
+
+def _names_pattern(names: list[str]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    ordered = sorted({n.lower() for n in names}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in ordered) + r")(?![\w-])", re.I)
+
+
+def _compile_group(group_id: str, node: dict[str, Any]) -> CodeGroup:
+    codes = {(SNOMED_SYSTEM, e["code"]) for e in node.get("snomed", [])}
+    codes |= {(RXNORM_SYSTEM, e["code"]) for e in node.get("rxnorm_ingredients", [])}
+    codes |= {(LOINC_SYSTEM, e["code"]) for e in node.get("loinc", [])}
+    prefixes = tuple(e["prefix"].replace(".", "").upper() for e in node.get("icd10cm_prefixes", []))
+    return CodeGroup(group_id, node["display"], frozenset(codes), prefixes, _names_pattern(node.get("names", [])), _source(node))
+
+
+def _compile_context(node: dict[str, Any] | None) -> ContextKnowledge:
+    if not node:
+        return EMPTY_CONTEXT
+    groups = {k: _compile_group(k, v) for k, v in node["groups"].items()}
+
+    def pick(ids: list[str], where: str) -> tuple[CodeGroup, ...]:
+        missing = [i for i in ids if i not in groups]
+        if missing:
+            raise ProfileError(f"{where}: unknown group {missing[0]!r}")
+        return tuple(groups[i] for i in ids)
+
+    def group_rule(entry: dict[str, Any] | None, rule: str, where: str) -> GroupRule | None:
+        if entry is None:
+            return None
+        return GroupRule(
+            entry.get("rule", rule),
+            pick(entry.get("groups", []), f"{where}.groups"),
+            entry["text"],
+            _source(entry),
+            tuple(entry.get("order_routes", [])),
+            tuple(entry.get("medication_routes", [])),
+            pick(entry.get("condition_groups", []), f"{where}.condition_groups"),
+        )
+
+    renal = node.get("renal")
+    renal_rule = None
+    tests: list[FunctionTest] = []
+    if renal is not None:
+        renal_rule = GroupRule(
+            "renal-impairment", pick(renal.get("condition_groups", []), "context.renal.condition_groups"), renal["text"], _source(renal)
+        )
+        for i, t in enumerate(renal.get("function_tests", [])):
+            below = t["below"]
+            tests.append(
+                FunctionTest(
+                    pick(t["groups"], f"context.renal.function_tests[{i}].groups"), float(below["value"]), below["unit"], _source(below)
+                )
+            )
+    origin = node.get("origin", {})
+    return ContextKnowledge(
+        groups=groups,
+        renal_conditions=renal_rule,
+        renal_tests=tuple(tests),
+        pregnancy=group_rule(node.get("pregnancy"), "pregnancy", "context.pregnancy"),
+        lactation=group_rule(node.get("lactation"), "lactation", "context.lactation"),
+        hypersensitivity=group_rule(node.get("hypersensitivity"), "hypersensitivity", "context.hypersensitivity"),
+        conditions=tuple(group_rule(e, "", f"context.conditions[{i}]") for i, e in enumerate(node.get("conditions", []))),
+        indications=tuple(group_rule(e, "", f"context.indications[{i}]") for i, e in enumerate(node.get("indications", []))),
+        interactions=tuple(group_rule(e, "", f"context.interactions[{i}]") for i, e in enumerate(node.get("interactions", []))),
+        origin={k: pick(origin[k], f"context.origin.{k}") for k in ("spinal", "cerebral") if k in origin},
+        origin_source=_source(origin),
+    )
+
+
 @dataclass(slots=True)
 class Profile:
     id: str
@@ -106,6 +245,7 @@ class Profile:
     form_by_code: dict[tuple[str, str], str]
     form_text: list[tuple[str, str]]  # (lower-case phrase, form id), longest first
     count_units: frozenset[str]
+    context: ContextKnowledge = EMPTY_CONTEXT
 
     @property
     def label(self) -> str:
@@ -282,6 +422,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
         form_by_code=form_by_code,
         form_text=form_text,
         count_units=count_units,
+        context=_compile_context(data.get("context")),
     )
 
 

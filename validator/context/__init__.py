@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,11 @@ class PatientContext:
     observations: list[Any] = field(default_factory=list)
     medications: list[Any] = field(default_factory=list)  # other MedicationRequests / MedicationStatements
     failures: list[str] = field(default_factory=list)  # what a configured source failed to give
+    # False when the source holds other orders only (a Bundle of orders, no Patient, no clinical record):
+    # history checks run, record checks (allergies, conditions, renal...) do not.
+    has_record: bool = True
+    resolve: Callable[[str], Any] | None = None  # reference -> parsed resource (Medication, Condition...)
+    cache: dict[Any, Any] = field(default_factory=dict)  # facts derived per profile (see context.facts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ CONTEXT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "Observation", "M
 class BundleIndex:
     """Entries by fullUrl and by Type/id; models parsed lazily, once, and only when asked for."""
 
-    def __init__(self, entries: list[Any], version: str) -> None:
+    def __init__(self, entries: list[Any], version: str, source: str = "bundle") -> None:
         self._version = version
+        self.source = source
         self._raw: dict[str, tuple[int, dict[str, Any]]] = {}
         self._models: dict[int, Any] = {}
         self.by_type: dict[str, list[int]] = {}
@@ -58,18 +59,46 @@ class BundleIndex:
         patients = [p for p in kinds.get("Patient", []) if p is not None]
         others = [m for k in ("Condition", "AllergyIntolerance", "Observation", "MedicationStatement") for m in kinds.get(k, []) if m]
         orders = [m for m in kinds.get("MedicationRequest", []) if m is not None]
-        if not patients and not others:
+        statements = [m for m in kinds.get("MedicationStatement", []) if m is not None]
+        has_record = bool(patients or others)
+        if not has_record and len(orders) + len(statements) < 2:
             self._context = None
             return None
         self._context = PatientContext(
-            source="bundle",
+            source=self.source,
             patient=patients[0] if patients else None,
             conditions=[m for m in kinds.get("Condition", []) if m is not None],
             allergies=[m for m in kinds.get("AllergyIntolerance", []) if m is not None],
             observations=[m for m in kinds.get("Observation", []) if m is not None],
-            medications=orders + [m for m in kinds.get("MedicationStatement", []) if m is not None],
+            medications=orders + statements,
+            has_record=has_record,
+            resolve=self.resolve,
         )
         return self._context
+
+
+def context_from_resources(
+    resources: list[dict[str, Any]], version: str = "4.0", source: str = "prefetch", failures: list[str] | None = None
+) -> PatientContext | None:
+    """The patient context held by loose resources (CDS Hooks prefetch, FHIR server search results).
+
+    Searchset Bundles among them are unpacked; references resolve by Type/id and by fullUrl when given.
+    Returns None when the resources hold nothing usable and nothing failed.
+    """
+    entries: list[dict[str, Any]] = []
+    for resource in resources:
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("resourceType") == "Bundle":
+            entries += [e for e in resource.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+        else:
+            entries.append({"resource": resource})
+    context = BundleIndex(entries, version, source).context()
+    if context is None and failures:
+        context = PatientContext(source=source, has_record=False)
+    if context is not None and failures:
+        context.failures = list(failures)
+    return context
 
 
 def contained_resolver(resource: Any, fallback: Any = None) -> Any:

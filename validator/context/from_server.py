@@ -1,118 +1,147 @@
-"""Patient context from a FHIR server: the searches a CDS Hooks prefetch would have answered, run concurrently.
+"""Patient context from the hospital's FHIR server, for a lone order whose subject is a Patient reference.
 
-Every search has a timeout and a byte cap, redirects are never followed, and nothing raises:
-what could not be fetched comes back as a sentence in `FetchResult.failures`.
+    result = await fetch_patient_resources(base_url, patient_id, token=None, timeout_s=2.0)
+    result.resources   # Patient, Conditions, AllergyIntolerances, MedicationRequests (+ Medications),
+                       # MedicationStatements, the latest kidney-function Observations, as dicts
+    result.failures    # short reasons without patient data: "Condition search: HTTP 500"
 
-The caller decides which servers may be contacted (see validator/http/cds_hooks.py); this
-module contacts whatever base URL it is given.
+All searches run concurrently on one httpx.AsyncClient; each response is capped at `max_bytes`,
+and whatever has not answered when `timeout_s` runs out is cancelled and reported as a failure.
+Nothing here raises on a server fault: faults become failures, failures become a
+`patient-context-unavailable` warning (see rules/context_gap.py).
+
+Settings (environment, read in one place by ContextSettings):
+    MEDVAL_FHIR_BASE_URL     the server's base URL (unset: no server lookups)
+    MEDVAL_FHIR_TOKEN        bearer token sent as Authorization (optional)
+    MEDVAL_CONTEXT_TIMEOUT_S time budget for the whole lookup, seconds (default 2.0)
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ..parse import detect_version
+from . import ContextUnavailable, PatientContext
+from .from_bundle import context_from_resources
 
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+LOINC = "http://loinc.org"
+PAGE_SIZE = 100
+OBSERVATION_COUNT = 20
 
 
-@dataclass(slots=True)
+@dataclass
 class FetchResult:
-    resources: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    resources: list[dict] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "Condition search: HTTP 500": no patient data
 
 
 @dataclass(frozen=True, slots=True)
-class _Search:
-    label: str  # for failure sentences: "Condition search"
-    resource_type: str
+class _Query:
+    label: str  # "Patient read", "Condition search"
     path: str
-    params: dict[str, str]
+    params: tuple[tuple[str, str], ...] = ()
+    expect: str = "Bundle"
 
 
-def _searches(patient_id: str, observation_codes: Sequence[str] | None) -> list[_Search]:
-    pid = quote(patient_id, safe="")
-    observation = {"patient": patient_id, "_sort": "-date", "_count": "10"}
-    if observation_codes:
-        observation["code"] = ",".join(observation_codes)
-    return [
-        _Search("Patient read", "Patient", f"Patient/{pid}", {}),
-        _Search("Condition search", "Condition", "Condition", {"patient": patient_id, "clinical-status": "active"}),
-        _Search("AllergyIntolerance search", "AllergyIntolerance", "AllergyIntolerance", {"patient": patient_id}),
-        _Search("MedicationRequest search", "MedicationRequest", "MedicationRequest", {"patient": patient_id, "status": "active"}),
-        _Search("MedicationStatement search", "MedicationStatement", "MedicationStatement", {"patient": patient_id, "status": "active"}),
-        _Search("Observation search", "Observation", "Observation", observation),
+def _observation_codes() -> list[str]:
+    """LOINC codes the loaded profiles read from Observations (kidney function, pregnancy status...)."""
+    try:
+        from ..profile import default_profiles
+
+        return sorted({c for p in default_profiles().profiles for c in p.context.observation_codes})
+    except Exception:  # a profile problem is reported elsewhere; here it only narrows the search
+        return []
+
+
+def _queries(patient_id: str, observation_codes: list[str]) -> list[_Query]:
+    count = ("_count", str(PAGE_SIZE))
+    queries = [
+        _Query("Patient read", f"Patient/{patient_id}", expect="Patient"),
+        _Query("Condition search", "Condition", (("patient", patient_id), ("clinical-status", "active"), count)),
+        _Query("AllergyIntolerance search", "AllergyIntolerance", (("patient", patient_id), count)),
+        # completed and stopped orders are the history the titration checks compare against
+        _Query(
+            "MedicationRequest search",
+            "MedicationRequest",
+            (("patient", patient_id), ("status", "active,on-hold,completed,stopped"), ("_include", "MedicationRequest:medication"), count),
+        ),
+        _Query(
+            "MedicationStatement search",
+            "MedicationStatement",
+            (("patient", patient_id), ("status", "active,intended,completed"), ("_include", "MedicationStatement:medication"), count),
+        ),
     ]
+    if observation_codes:
+        codes = ",".join(f"{LOINC}|{c}" for c in observation_codes)
+        queries.append(
+            _Query(
+                "Observation search",
+                "Observation",
+                (("patient", patient_id), ("code", codes), ("_sort", "-date"), ("_count", str(OBSERVATION_COUNT))),
+            )
+        )
+    return queries
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        return None
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
-            return None
-    return bytes(body)
+class _TooLarge(Exception):
+    pass
 
 
-def _resources_of(document: Any, search: _Search, patient_id: str) -> list[dict[str, Any]] | str:
-    if not isinstance(document, dict):
-        return "the answer is not a JSON object"
-    kind = document.get("resourceType")
-    if search.resource_type == "Patient":
-        if kind != "Patient":
-            return f"the answer is a {kind}, not a Patient"
-        if document.get("id") not in (None, patient_id):
-            return "the answer is a different Patient"
-        return [document]
-    if kind != "Bundle":
-        return f"the answer is a {kind}, not a searchset Bundle"
-    found = []
-    for entry in document.get("entry") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-            continue
-        if (entry.get("search") or {}).get("mode") == "outcome":
-            continue
-        if entry["resource"].get("resourceType") == search.resource_type:
-            found.append(entry["resource"])
-    return found
+async def _get(client: httpx.AsyncClient, base_url: str, query: _Query, headers: dict[str, str], timeout_s: float, max_bytes: int) -> Any:
+    url = f"{base_url.rstrip('/')}/{query.path}"
+    async with client.stream("GET", url, params=list(query.params), headers=headers, timeout=timeout_s) as response:
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _TooLarge
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise _TooLarge
+    try:
+        return orjson.loads(bytes(body))
+    except orjson.JSONDecodeError:
+        return "unreadable response (not JSON)"
 
 
 async def _run(
-    client: httpx.AsyncClient, base: str, search: _Search, patient_id: str, headers: dict[str, str], timeout_s: float, max_bytes: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    url = f"{base}/{search.path}"
+    client: httpx.AsyncClient, base_url: str, query: _Query, headers: dict[str, str], timeout_s: float, max_bytes: int
+) -> tuple[list[dict], str | None]:
     try:
-        async with asyncio.timeout(timeout_s):
-            async with client.stream(
-                "GET", url, params=search.params or None, headers=headers, timeout=timeout_s, follow_redirects=False
-            ) as response:
-                if response.status_code != 200:
-                    return [], f"{search.label}: the server answered HTTP {response.status_code}"
-                body = await _read_capped(response, max_bytes)
-    except TimeoutError:
-        return [], f"{search.label}: no answer within {timeout_s:g} s"
+        body = await _get(client, base_url, query, headers, timeout_s, max_bytes)
+    except _TooLarge:
+        return [], f"{query.label}: response larger than {max_bytes} bytes"
     except httpx.TimeoutException:
-        return [], f"{search.label}: no answer within {timeout_s:g} s"
+        return [], f"{query.label}: timed out"
     except httpx.HTTPError as exc:
-        return [], f"{search.label}: the server could not be reached ({type(exc).__name__})"
-    if body is None:
-        return [], f"{search.label}: the answer is larger than {max_bytes} bytes"
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return [], f"{search.label}: the answer is not valid JSON"
-    resources = _resources_of(document, search, patient_id)
-    if isinstance(resources, str):
-        return [], f"{search.label}: {resources}"
+        return [], f"{query.label}: connection failed ({type(exc).__name__})"
+    except Exception as exc:  # never let one search break the whole lookup
+        return [], f"{query.label}: failed ({type(exc).__name__})"
+    if isinstance(body, str):
+        return [], f"{query.label}: {body}"
+    if not isinstance(body, dict) or body.get("resourceType") != query.expect:
+        kind = body.get("resourceType") if isinstance(body, dict) else type(body).__name__
+        return [], f"{query.label}: unexpected {kind} instead of a {query.expect}"
+    if query.expect != "Bundle":
+        return [body], None
+    entries = body.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        return [], f"{query.label}: malformed Bundle.entry"
+    resources = [e["resource"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    resources = [r for r in resources if isinstance(r.get("resourceType"), str) and r["resourceType"] != "OperationOutcome"]
     return resources, None
 
 
@@ -123,28 +152,132 @@ async def fetch_patient_resources(
     timeout_s: float = 2.0,
     client: httpx.AsyncClient | None = None,
     max_bytes: int = 2_000_000,
-    *,
-    observation_codes: Sequence[str] | None = None,
 ) -> FetchResult:
-    """The patient, active conditions, allergies, active medications and recent (kidney-function) observations."""
+    """The patient's resources from a FHIR server, concurrently, within `timeout_s` overall; never raises on server faults."""
     if not FHIR_ID.match(patient_id or ""):
-        return FetchResult(failures=[f"{patient_id!r} is not a valid FHIR id; nothing was fetched"])
-    base = base_url.rstrip("/")
+        return FetchResult([], ["Patient read: the subject is not a valid FHIR id"])
     headers = {"Accept": "application/fhir+json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    queries = _queries(patient_id, _observation_codes())
     own = client is None
-    http = client or httpx.AsyncClient(follow_redirects=False, timeout=timeout_s)
+    client = client or httpx.AsyncClient(follow_redirects=False)
+    result = FetchResult()
     try:
-        outcomes = await asyncio.gather(
-            *(_run(http, base, s, patient_id, headers, timeout_s, max_bytes) for s in _searches(patient_id, observation_codes))
-        )
+        tasks = {asyncio.create_task(_run(client, base_url, q, headers, timeout_s, max_bytes)): q for q in queries}
+        done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for task, query in tasks.items():  # in query order, so failures read the same every time
+            if task in done and not task.cancelled() and task.exception() is None:
+                resources, failure = task.result()
+                result.resources += resources
+                if failure:
+                    result.failures.append(failure)
+            elif task in done:
+                result.failures.append(f"{query.label}: failed")
+            else:
+                result.failures.append(f"{query.label}: no answer within {timeout_s:g} s")
     finally:
         if own:
-            await http.aclose()
-    result = FetchResult()
-    for resources, failure in outcomes:
-        result.resources += resources
-        if failure:
-            result.failures.append(failure)
+            await client.aclose()
     return result
+
+
+def fetch_patient_resources_sync(
+    base_url: str,
+    patient_id: str,
+    token: str | None = None,
+    timeout_s: float = 2.0,
+    client: httpx.AsyncClient | None = None,
+    max_bytes: int = 2_000_000,
+) -> FetchResult:
+    """fetch_patient_resources for synchronous callers; safe to call from inside a running event loop (uses a thread)."""
+
+    def run() -> FetchResult:
+        return asyncio.run(fetch_patient_resources(base_url, patient_id, token, timeout_s, client, max_bytes))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+class ContextSettings(BaseSettings):
+    """Where patient context for lone orders comes from; read from the environment (MEDVAL_...)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDVAL_", extra="ignore")
+
+    fhir_base_url: str | None = None
+    fhir_token: str | None = None
+    context_timeout_s: float = 2.0
+
+
+def patient_id_of(order: dict[str, Any], base_url: str) -> str | None:
+    """The Patient id a lone order's subject points at on this server ('Patient/123' or '<base>/Patient/123'), else None."""
+    subject = order.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if not isinstance(reference, str):
+        return None
+    base = base_url.rstrip("/") + "/"
+    if reference.startswith(("http://", "https://")):
+        if not reference.startswith(base):
+            return None
+        reference = reference[len(base) :]
+    parts = reference.split("/")
+    if len(parts) >= 2 and parts[0] == "Patient" and FHIR_ID.match(parts[1]) and (len(parts) == 2 or parts[2] == "_history"):
+        return parts[1]
+    return None
+
+
+class ServerContextProvider:
+    """A ContextProvider (validator.engine) that looks the order's patient up on a FHIR server."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout_s: float = 2.0, max_bytes: int = 2_000_000) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_settings(cls, settings: ContextSettings) -> ServerContextProvider | None:
+        if not settings.fhir_base_url:
+            return None
+        return cls(settings.fhir_base_url, settings.fhir_token or None, settings.context_timeout_s)
+
+    def __call__(self, order: dict[str, Any]) -> PatientContext | ContextUnavailable:
+        patient_id = patient_id_of(order, self.base_url)
+        if patient_id is None:
+            return ContextUnavailable("the order's subject is not a reference to a Patient on the configured FHIR server", configured=True)
+        result = fetch_patient_resources_sync(self.base_url, patient_id, self.token, self.timeout_s, None, self.max_bytes)
+        return context_from_fetch(result, detect_version(order, None))
+
+
+def context_from_fetch(result: FetchResult, version: str = "4.0", source: str = "server") -> PatientContext | ContextUnavailable:
+    """A PatientContext from fetched resources (failures kept), or ContextUnavailable when nothing came back."""
+    if not result.resources:
+        why = "; ".join(result.failures) if result.failures else "it holds no data for the patient"
+        return ContextUnavailable(f"the FHIR server gave no patient data ({why})", configured=True)
+    context = context_from_resources(result.resources, version, source, result.failures)
+    if context is None:
+        return ContextUnavailable("the FHIR server gave no usable patient data", configured=True)
+    return context
+
+
+@lru_cache(maxsize=4)
+def _provider(base_url: str, token: str | None, timeout_s: float) -> ServerContextProvider:
+    return ServerContextProvider(base_url, token, timeout_s)
+
+
+def default_context_provider() -> ServerContextProvider | None:
+    """The provider the environment configures (MEDVAL_FHIR_BASE_URL ...), or None when no server is set."""
+    if not os.environ.get("MEDVAL_FHIR_BASE_URL"):  # the common case, without building settings
+        return None
+    settings = ContextSettings()
+    if not settings.fhir_base_url:
+        return None
+    return _provider(settings.fhir_base_url, settings.fhir_token or None, settings.context_timeout_s)

@@ -11,7 +11,7 @@ from typing import Any
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
-from . import context_gap, dose, identity, lifecycle, route
+from . import context_gap, dose, identity, interactions, lifecycle, patient, route, titration
 
 Rule = Callable[[NormalisedOrder, Any, Profile], Iterator[Finding]]
 
@@ -26,7 +26,17 @@ RULES: list[Rule] = [
     dose.daily_dose_exceeds_maximum,
     dose.daily_dose_above_usual,
     dose.screening_dose_high,
+    titration.starting_dose_high,
+    titration.titration_too_fast,
     lifecycle.abrupt_discontinuation,
+    patient.hypersensitivity,
+    patient.pediatric_safety,
+    patient.renal_impairment,
+    patient.pregnancy,
+    patient.lactation,
+    patient.conditions,
+    patient.indication,
+    interactions.interactions,
     context_gap.context_unavailable,
 ]
 

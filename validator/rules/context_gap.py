@@ -1,4 +1,4 @@
-"""Say which patient-dependent checks did not run, and why."""
+"""Say which patient-dependent checks did not run, and why: one issue per order, never a silent pass."""
 
 from __future__ import annotations
 
@@ -9,29 +9,66 @@ from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 
-PATIENT_CHECKS = (
-    "age (pediatric-safety-not-established)",
-    "renal function (renal-impairment)",
-    "pregnancy and lactation",
-    "allergies (hypersensitivity)",
-    "conditions and indication",
-    "CNS depressant and epidural morphine interactions",
-    "starting dose and titration history",
-)
+AGE = "age (pediatric-safety-not-established)"
+RENAL = "renal function (renal-impairment)"
+PREGNANCY = "pregnancy and lactation"
+ALLERGY = "allergies (hypersensitivity)"
+CONDITIONS = "conditions (condition-not-recommended, condition-caution)"
+INTERACTIONS = "CNS depressant and epidural morphine interactions"
+HISTORY = "starting dose and titration history"
+
+PATIENT_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS, HISTORY)
+RECORD_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS)
+
+# which checks a failed fetch of each resource type defeats ("Condition search: HTTP 500" -> Condition)
+CHECKS_BY_SOURCE = {
+    "Patient": (AGE,),
+    "Condition": (RENAL, PREGNANCY, CONDITIONS, INTERACTIONS, HISTORY),  # conditions also decide the spasticity origin
+    "AllergyIntolerance": (ALLERGY,),
+    "Observation": (RENAL, PREGNANCY),
+    "MedicationRequest": (INTERACTIONS, HISTORY),
+    "MedicationStatement": (INTERACTIONS, HISTORY),
+}
+
+
+def _failed_checks(failures: list[str]) -> list[str]:
+    checks: list[str] = []
+    for failure in failures:
+        kind = failure.split(" ", 1)[0].split(":", 1)[0]
+        checks += CHECKS_BY_SOURCE.get(kind, PATIENT_CHECKS)
+    return [c for c in PATIENT_CHECKS if c in checks]
 
 
 def context_unavailable(order: NormalisedOrder, context: PatientContext | ContextUnavailable | None, profile: Profile) -> Iterator[Finding]:
-    if isinstance(context, PatientContext) and not context.failures:
-        return
+    severity = ""
+    reasons: list[str] = []
+    checks: list[str] = []
     if isinstance(context, PatientContext):
-        reason, severity = "part of the patient data could not be fetched (" + "; ".join(context.failures) + ")", "warning"
+        if context.failures:
+            severity = "warning"
+            reasons.append("part of the patient data could not be fetched (" + "; ".join(context.failures) + ")")
+            checks += _failed_checks(context.failures)
+        if not context.has_record:
+            if not context.failures:
+                reasons.append("the patient's record was not supplied (only other orders)")
+            checks += RECORD_CHECKS
+        elif profile.minimum_age is not None and (context.patient is None or getattr(context.patient, "birthDate", None) is None):
+            what = "Patient resource" if context.patient is None else "Patient.birthDate"
+            reasons.append(f"the age check needs the patient's birth date and there is no {what}")
+            checks.append(AGE)
     elif isinstance(context, ContextUnavailable):
-        reason, severity = context.reason, "warning" if context.configured else ""
+        reasons.append(context.reason)
+        severity = "warning" if context.configured else ""
+        checks += PATIENT_CHECKS
     else:
-        reason, severity = "no patient data was supplied (no Bundle context and no FHIR server configured)", ""
+        reasons.append("no patient data was supplied (no Bundle context and no FHIR server configured)")
+        checks += PATIENT_CHECKS
+    if not checks:
+        return
+    named = [c for c in PATIENT_CHECKS if c in checks]
     yield Finding(
         "patient-context-unavailable",
-        f"Patient-dependent checks did not run because {reason}: {', '.join(PATIENT_CHECKS)}.",
+        f"Patient-dependent checks did not run because {'; and '.join(reasons)}: {', '.join(named)}.",
         "subject",
         "medval: fail safe, a check that could not run is reported",
         severity,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..context import PatientContext
+from ..context.facts import spasticity_origin
 from ..findings import Finding
 from ..normalise import DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
@@ -82,7 +83,7 @@ def usual_range(dosing: RouteDosing, origin: str | None) -> tuple[Range | None, 
 
 
 def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
-    origin = getattr(context, "origin", None)
+    origin = spasticity_origin(context, profile)
     slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in daily_totals(order):
         if total.route in slipped:

@@ -1,0 +1,437 @@
+"""Pure functions that turn parsed context resources into the facts rules compare.
+
+Statuses (active, resolved, refuted, entered-in-error), dates (the most recent Observation wins),
+units (eGFR in mL/min/1.73 m2 or mL/s), the codes a medication carries (its own code, its
+ingredients, a referenced Medication's), the origin of the spasticity, and the earlier orders for
+the same drug. No rule logic and no drug knowledge: that comes from the compiled profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile, ProfileSet
+from ..units import UREG
+
+# ---------------------------------------------------------------- codes and text
+
+
+def codings(concept: Any) -> list[tuple[str, str]]:
+    if concept is None:
+        return []
+    return [(c.system or "", c.code or "") for c in getattr(concept, "coding", None) or [] if c.code]
+
+
+def texts(concept: Any) -> list[str]:
+    if concept is None:
+        return []
+    return [t for t in [getattr(concept, "text", None)] + [c.display for c in getattr(concept, "coding", None) or []] if t]
+
+
+def describe(concept: Any) -> str:
+    """What the record calls it: its text, else a display, else system|code."""
+    found = texts(concept)
+    if found:
+        return found[0]
+    coded = codings(concept)
+    return f"{coded[0][1]}" if coded else "unnamed"
+
+
+CLINICAL_SYSTEMS = frozenset({SNOMED_SYSTEM, ICD10CM_SYSTEM})
+
+
+def concept_matches(concept: Any, group: CodeGroup, names: str = "fallback") -> bool:
+    """A code in the group, or one of its names in the text.
+
+    names="fallback" (conditions, reasons): names count only when the concept carries no SNOMED CT or
+    ICD-10-CM code, so a coded 'heat stroke' is never read as a stroke. names="always" (medications:
+    product codes are not ingredient codes, 'oxycodone 5 MG Oral Tablet' is still oxycodone).
+    names="never" (coded values such as a pregnancy status, where 'Not pregnant' is text too).
+    """
+    coded = codings(concept)
+    if any(group.matches_coding(s, c) for s, c in coded):
+        return True
+    if names == "never" or (names == "fallback" and any(s in CLINICAL_SYSTEMS for s, _ in coded)):
+        return False
+    return any(group.matches_text(t) for t in texts(concept))
+
+
+def first_match(concepts: Iterable[Any], groups: Iterable[CodeGroup], names: str = "fallback") -> CodeGroup | None:
+    concepts = [c for c in concepts if c is not None]
+    for group in groups:
+        if any(concept_matches(c, group, names) for c in concepts):
+            return group
+    return None
+
+
+def _status(concept: Any) -> str:
+    """The code of a status CodeableConcept (R4 clinicalStatus / verificationStatus), or a plain code string."""
+    if concept is None:
+        return ""
+    if isinstance(concept, str):
+        return concept
+    return next((c for _, c in codings(concept)), "")
+
+
+# ---------------------------------------------------------------- dates
+
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """Any FHIR date/dateTime/instant value (date, datetime, or a partial 'YYYY[-MM]' string) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    match = _PARTIAL.match(str(value).strip())
+    if match:
+        return datetime(int(match[1]), int(match[2] or 1), int(match[3] or 1), tzinfo=UTC)
+    try:
+        return to_datetime(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def age_years(birth_date: Any, on: datetime) -> int | None:
+    born = to_datetime(birth_date)
+    if born is None:
+        return None
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return years if years >= 0 else None
+
+
+def observation_time(observation: Any) -> datetime | None:
+    """When the observation applies: effective[x] (the end of a period), else when it was issued."""
+    period = getattr(observation, "effectivePeriod", None)
+    for value in (
+        getattr(observation, "effectiveDateTime", None),
+        getattr(observation, "effectiveInstant", None),
+        getattr(period, "end", None) if period is not None else None,
+        getattr(period, "start", None) if period is not None else None,
+        getattr(observation, "issued", None),
+    ):
+        when = to_datetime(value)
+        if when is not None:
+            return when
+    return None
+
+
+def order_time(resource: Any) -> datetime | None:
+    """When an order was written, or a statement's use began (MedicationStatement)."""
+    period = getattr(resource, "effectivePeriod", None)
+    for value in (
+        getattr(resource, "authoredOn", None),
+        getattr(resource, "effectiveDateTime", None),
+        getattr(period, "start", None) if period is not None else None,
+        getattr(resource, "dateAsserted", None),
+    ):
+        when = to_datetime(value)
+        if when is not None:
+            return when
+    return None
+
+
+# ---------------------------------------------------------------- statuses
+
+CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
+NOT_REAL = frozenset({"refuted", "entered-in-error"})
+OBSERVATION_USABLE = frozenset({"final", "amended", "corrected", "preliminary", "registered"})
+MEDICATION_ACTIVE = frozenset({"active", "on-hold", "draft", "intended", "recorded"})
+MEDICATION_HISTORY = frozenset({"active", "on-hold", "completed", "stopped", "draft", "intended", "recorded"})
+
+
+def condition_active(condition: Any) -> bool:
+    """Clinically active (or no status and no abatement) and not refuted or entered in error."""
+    if _status(getattr(condition, "verificationStatus", None)) in NOT_REAL:
+        return False
+    status = _status(getattr(condition, "clinicalStatus", None))
+    if status:
+        return status in CONDITION_ACTIVE
+    abated = any(
+        getattr(condition, f, None) is not None for f in ("abatementDateTime", "abatementPeriod", "abatementAge", "abatementString")
+    )
+    return not abated and not getattr(condition, "abatementBoolean", False)
+
+
+def allergy_active(allergy: Any) -> bool:
+    if _status(getattr(allergy, "verificationStatus", None)) in NOT_REAL:
+        return False
+    status = _status(getattr(allergy, "clinicalStatus", None))
+    return not status or status == "active"
+
+
+def observation_usable(observation: Any) -> bool:
+    return _status(getattr(observation, "status", None)) in OBSERVATION_USABLE
+
+
+def medication_active(resource: Any) -> bool:
+    return _status(getattr(resource, "status", None)) in MEDICATION_ACTIVE
+
+
+# ---------------------------------------------------------------- units
+
+_ANNOTATION = re.compile(r"\{[^}]*\}")
+_BSA = re.compile(r"/\s*(?:\{?1\.73[ _]?m2\}?|1\.73\s*m\^?2|\{1\.73_m2\})", re.I)
+
+
+def convert(value: float, unit: str | None, target: str) -> float | None:
+    """value in `unit` as `target`; body-surface normalisations (/1.73 m2) and UCUM annotations are set aside."""
+    if value is None:
+        return None
+    if not unit:
+        return None
+
+    def clean(u: str) -> str:
+        u = _BSA.sub("", u)
+        u = _ANNOTATION.sub("", u).replace("mL", "milliliter").replace("ml", "milliliter").replace("min", "minute")
+        return u.strip().rstrip("/")
+
+    try:
+        return float((float(value) * UREG.parse_units(clean(unit))).to(UREG.parse_units(clean(target))).magnitude)
+    except Exception:  # pint raises several unrelated types for nonsense units
+        return None
+
+
+# ---------------------------------------------------------------- conditions and observations
+
+
+def active_conditions(context: Any) -> list[Any]:
+    return [c for c in getattr(context, "conditions", None) or [] if condition_active(c)]
+
+
+def matching_conditions(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
+    """Active conditions, each with the first group it belongs to."""
+    groups = list(groups)
+    found = []
+    for condition in active_conditions(context):
+        group = first_match([getattr(condition, "code", None)], groups)
+        if group is not None:
+            found.append((condition, group))
+    return found
+
+
+def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
+    """Usable observations whose coded value (e.g. pregnancy status: pregnant) belongs to a group."""
+    groups = list(groups)
+    found = []
+    for observation in getattr(context, "observations", None) or []:
+        if not observation_usable(observation):
+            continue
+        group = first_match([getattr(observation, "valueCodeableConcept", None)], groups, names="never")
+        if group is not None:
+            found.append((observation, group))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    observation: Any
+    group: CodeGroup
+    value: float  # in the unit asked for
+    when: datetime | None
+
+
+def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> Measurement | None:
+    """The most recent usable numeric observation coded in any of the groups, converted to `unit`."""
+    groups = list(groups)
+    best: Measurement | None = None
+    for observation in getattr(context, "observations", None) or []:
+        if not observation_usable(observation):
+            continue
+        group = first_match([getattr(observation, "code", None)], groups, names="fallback")
+        quantity = getattr(observation, "valueQuantity", None)
+        if group is None or quantity is None or quantity.value is None:
+            continue
+        value = convert(float(quantity.value), quantity.code or quantity.unit, unit)
+        if value is None:
+            continue
+        when = observation_time(observation)
+        if best is None or (when or datetime.min.replace(tzinfo=UTC)) > (best.when or datetime.min.replace(tzinfo=UTC)):
+            best = Measurement(observation, group, value, when)
+    return best
+
+
+# ---------------------------------------------------------------- medications
+
+
+def medication_concepts(resource: Any, resolve: Callable[[str], Any] | None) -> list[Any]:
+    """The medication's own concept, a referenced (contained or bundled) Medication's code and ingredients."""
+    concept = getattr(resource, "medicationCodeableConcept", None)
+    reference = getattr(resource, "medicationReference", None)
+    r5 = getattr(resource, "medication", None)
+    if r5 is not None:
+        concept, reference = getattr(r5, "concept", None), getattr(r5, "reference", None)
+    concepts = [concept]
+    target = getattr(reference, "reference", None) if reference is not None else None
+    medication = None
+    if target:
+        contained = {c.id: c for c in getattr(resource, "contained", None) or [] if getattr(c, "id", None)}
+        medication = contained.get(target[1:]) if target.startswith("#") else (resolve(target) if resolve else None)
+    if reference is not None and getattr(reference, "display", None):
+        concepts.append(_TextConcept(reference.display))
+    if medication is not None:
+        concepts.append(getattr(medication, "code", None))
+        for ingredient in getattr(medication, "ingredient", None) or []:
+            item = getattr(ingredient, "item", None)
+            concepts.append(getattr(ingredient, "itemCodeableConcept", None) or getattr(item, "concept", None))
+    return [c for c in concepts if c is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _TextConcept:
+    text: str
+    coding: tuple[()] = ()
+
+
+def dosages(resource: Any) -> list[Any]:
+    return list(getattr(resource, "dosageInstruction", None) or getattr(resource, "dosage", None) or [])
+
+
+def medication_routes(resource: Any, profile: Profile) -> set[str]:
+    """Profile route ids the medication is given by (route codes or text in its dosages)."""
+    routes = set()
+    for dosage in dosages(resource):
+        route = getattr(dosage, "route", None)
+        for system, code in codings(route):
+            if (system, code) in profile.route_by_code:
+                routes.add(profile.route_by_code[(system, code)])
+        for text in texts(route):
+            if text.lower() in profile.route_by_text:
+                routes.add(profile.route_by_text[text.lower()])
+    return routes
+
+
+def other_medications(context: Any, order: Any) -> Iterator[Any]:
+    """Every medication in context except the order being judged (by identity, or by the same type and id)."""
+    resource = order.resource
+    own_id = getattr(resource, "id", None)
+    own_type = resource.get_resource_type() if resource is not None else None
+    for m in getattr(context, "medications", None) or []:
+        if m is resource:
+            continue
+        if own_id and getattr(m, "id", None) == own_id and m.get_resource_type() == own_type:
+            continue
+        yield m
+
+
+def is_profile_drug(resource: Any, profile: Profile, resolve: Callable[[str], Any] | None) -> bool:
+    for concept in medication_concepts(resource, resolve):
+        if any(code in profile.drug_codes for code in codings(concept)):
+            return True
+        if any(profile.name_pattern.search(t) for t in texts(concept)):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- spasticity origin
+
+
+def spasticity_origin(context: Any, profile: Profile) -> str | None:
+    """ "spinal" or "cerebral" when the active conditions point one way only; None when unknown or mixed."""
+    if context is None or not getattr(context, "has_record", False):
+        return None
+    key = ("origin", profile.id)
+    cache = getattr(context, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = {origin for origin, groups in profile.context.origin.items() if matching_conditions(context, groups)}
+    result = found.pop() if len(found) == 1 else None
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+# ---------------------------------------------------------------- history
+
+
+class _StatementAsOrder:
+    """A MedicationStatement read through the MedicationRequest attributes normalise_order uses."""
+
+    def __init__(self, statement: Any) -> None:
+        self._s = statement
+        self.status = statement.status
+        self.intent = "order"
+        self.dosageInstruction = list(getattr(statement, "dosage", None) or [])
+        self.subject = getattr(statement, "subject", None)
+        self.authoredOn = None
+        self.reasonCode = getattr(statement, "reasonCode", None)
+        self.reason = getattr(statement, "reason", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s, name, None)
+
+    def get_resource_type(self) -> str:
+        return "MedicationStatement"
+
+
+@dataclass(frozen=True, slots=True)
+class PriorOrder:
+    resource: Any
+    when: datetime | None
+    daily_mg: dict[str, float]  # route id -> largest daily dose
+    one_off: dict[str, float]  # route id -> largest single one-off dose (screening boluses)
+
+
+def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder] | None:
+    """Earlier orders and statements for the same drug, oldest first; None when there is no history source.
+
+    'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
+    order itself is undated, every other dated one counts.
+    """
+    if context is None or not hasattr(context, "medications"):
+        return None
+    from ..normalise import normalise_order  # late: normalise imports the profile module too
+
+    resolve = getattr(context, "resolve", None)
+    now = order_time(order.resource)
+    profiles = ProfileSet([profile])
+    found = []
+    for resource in other_medications(context, order):
+        if _status(getattr(resource, "status", None)) not in MEDICATION_HISTORY:
+            continue
+        if not is_profile_drug(resource, profile, resolve):
+            continue
+        when = order_time(resource)
+        if now is not None and (when is None or when >= now):
+            continue
+        target = _StatementAsOrder(resource) if resource.get_resource_type() == "MedicationStatement" else resource
+        try:
+            normalised = normalise_order(target, profiles, _resolver(resource, resolve))
+        except Exception:  # a malformed history entry never stops the check of the order itself
+            continue
+        daily: dict[str, float] = {}
+        one_off: dict[str, float] = {}
+        for dose in normalised.dosages:
+            route = dose.route.route
+            if route is None:
+                continue
+            if dose.timing.one_off and dose.single_mg is not None:
+                one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
+            elif dose.daily_mg is not None:
+                daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
+        found.append(PriorOrder(resource, when, daily, one_off))
+    found.sort(key=lambda p: p.when or datetime.min.replace(tzinfo=UTC))
+    return found
+
+
+def _resolver(resource: Any, fallback: Callable[[str], Any] | None) -> Callable[[str], Any]:
+    contained = {c.id: c for c in getattr(resource, "contained", None) or [] if getattr(c, "id", None)}
+
+    def resolve(reference: str) -> Any:
+        if reference.startswith("#"):
+            return contained.get(reference[1:])
+        return fallback(reference) if fallback else None
+
+    return resolve
+
+
+def order_date(order: Any) -> datetime:
+    """When the order applies: its authoredOn, else now."""
+    return order_time(order.resource) or datetime.now(UTC)

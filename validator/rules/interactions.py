@@ -1,0 +1,46 @@
+"""Interactions with the patient's other active medications (and recorded alcohol use), from the profile's list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..context import PatientContext
+from ..context import facts as F
+from ..findings import Finding
+from ..normalise import NormalisedOrder
+from ..profile import Profile
+from .patient import _quote, _sentence, applies
+
+
+def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    """cns-depressant-interaction, epidural-morphine-interaction: one issue per profile entry, naming what was found."""
+    if not isinstance(context, PatientContext):
+        return
+    resolve = context.resolve
+    active = [m for m in F.other_medications(context, order) if F.medication_active(m) and not F.is_profile_drug(m, profile, resolve)]
+    for rule in profile.context.interactions:
+        if not applies(rule, order):
+            continue
+        found: list[str] = []
+        kinds: list[str] = []
+        for medication in active:
+            concepts = F.medication_concepts(medication, resolve)
+            group = F.first_match(concepts, rule.groups, names="always")
+            if group is None:
+                continue
+            if rule.medication_routes and not (F.medication_routes(medication, profile) & set(rule.medication_routes)):
+                continue
+            found.append(F.describe(concepts[0]) if concepts else group.display)
+            kinds.append(group.display)
+        if context.has_record and rule.condition_groups:
+            for condition, group in F.matching_conditions(context, rule.condition_groups):
+                found.append(F.describe(condition.code))
+                kinds.append(group.display)
+        if found:
+            yield Finding(
+                rule.rule,
+                f"The patient also has {_quote(found)} ({', '.join(dict.fromkeys(kinds))}): {_sentence(rule.text)}",
+                order.medication.expression,
+                rule.source,
+            )

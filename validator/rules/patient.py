@@ -1,0 +1,204 @@
+"""Checks that need the patient: age, kidneys, pregnancy, lactation, allergies, conditions, and the order's reason.
+
+Every threshold, code list and sentence comes from the profile's `context` section; the facts
+(active or not, most recent value, age on the order's date) from validator.context.facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..context import PatientContext
+from ..context import facts as F
+from ..findings import Finding
+from ..normalise import NormalisedOrder
+from ..profile import GroupRule, Profile
+from ..units import format_number
+
+
+def _record(context: Any) -> PatientContext | None:
+    """The context when it holds the patient's record (not only other orders)."""
+    return context if isinstance(context, PatientContext) and context.has_record else None
+
+
+def _order_routes(order: NormalisedOrder) -> set[str]:
+    return {d.route.route for d in order.dosages if d.route.route}
+
+
+def applies(rule: GroupRule, order: NormalisedOrder) -> bool:
+    """A rule limited to some routes applies when the order uses one of them (or names no route)."""
+    if not rule.order_routes:
+        return True
+    routes = _order_routes(order)
+    return not routes or bool(routes & set(rule.order_routes))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(".") else text + "."
+
+
+def _quote(items: list[str]) -> str:
+    return ", ".join(f"'{i}'" for i in dict.fromkeys(items))
+
+
+def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    record = _record(context)
+    if record is None or record.patient is None or profile.minimum_age is None:
+        return
+    on = F.order_date(order)
+    age = F.age_years(getattr(record.patient, "birthDate", None), on)
+    if age is None or age >= profile.minimum_age.value:
+        return
+    yield Finding(
+        "pediatric-safety-not-established",
+        f"The patient is {age} years old on {on.date().isoformat()}; the safety and efficacy of {profile.title} have not been "
+        f"established below {format_number(profile.minimum_age.value)} years.",
+        "subject",
+        profile.minimum_age.source,
+    )
+
+
+def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    record = _record(context)
+    rule = profile.context.renal_conditions
+    if record is None or rule is None:
+        return
+    reasons: list[str] = []
+    sources = [rule.source]
+    conditions = F.matching_conditions(record, rule.groups)
+    if conditions:
+        reasons.append("active condition " + _quote([F.describe(c.code) for c, _ in conditions]))
+    for test in profile.context.renal_tests:
+        latest = F.latest_measurement(record, test.groups, test.unit)
+        if latest is not None and latest.value < test.below:
+            when = f" on {latest.when.date().isoformat()}" if latest.when else ""
+            reasons.append(
+                f"most recent {latest.group.display} {format_number(round(latest.value, 1))} {_unit_text(test.unit)}{when}, "
+                f"below {format_number(test.below)}"
+            )
+            sources.append(test.source)
+    if not reasons:
+        return
+    yield Finding(
+        "renal-impairment",
+        f"Renal impairment ({'; '.join(reasons)}): {_sentence(rule.text)}",
+        "subject",
+        "; ".join(dict.fromkeys(sources)),
+    )
+
+
+def _unit_text(unit: str) -> str:
+    return unit.replace("{", "").replace("}", "").replace("_", " ")
+
+
+def _recorded_state(order: NormalisedOrder, context: Any, rule: GroupRule | None) -> Iterator[Finding]:
+    record = _record(context)
+    if record is None or rule is None:
+        return
+    found = [F.describe(c.code) for c, _ in F.matching_conditions(record, rule.groups)]
+    found += [F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups)]
+    if found:
+        yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", "subject", rule.source)
+
+
+def pregnancy(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    yield from _recorded_state(order, context, profile.context.pregnancy)
+
+
+def lactation(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    yield from _recorded_state(order, context, profile.context.lactation)
+
+
+def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool:
+    concepts = [getattr(allergy, "code", None)]
+    for reaction in getattr(allergy, "reaction", None) or []:
+        concepts.append(getattr(reaction, "substance", None))
+    for concept in concepts:
+        if concept is None:
+            continue
+        if any(code in profile.drug_codes for code in F.codings(concept)):
+            return True
+        if any(profile.name_pattern.search(t) for t in F.texts(concept)):
+            return True
+        if any(F.concept_matches(concept, g, names="always") for g in rule.groups):
+            return True
+    return False
+
+
+def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    record = _record(context)
+    rule = profile.context.hypersensitivity
+    if record is None or rule is None:
+        return
+    for allergy in record.allergies:
+        if not F.allergy_active(allergy) or not _allergy_names_drug(allergy, profile, rule):
+            continue
+        kind = str(getattr(allergy, "type", None) or "allergy or intolerance")
+        criticality = getattr(allergy, "criticality", None)
+        extra = f", criticality {criticality}" if criticality else ""
+        yield Finding(
+            "hypersensitivity",
+            f"The patient has an active {kind} to {F.describe(allergy.code)!r}{extra}: {_sentence(rule.text)}",
+            order.medication.expression,
+            rule.source,
+        )
+
+
+def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    """condition-not-recommended and condition-caution: one issue per profile entry, naming the patient's conditions."""
+    record = _record(context)
+    if record is None:
+        return
+    for rule in profile.context.conditions:
+        if not applies(rule, order):
+            continue
+        found = F.matching_conditions(record, rule.groups)
+        if found:
+            named = _quote([f"{F.describe(c.code)}" for c, _ in found])
+            kinds = ", ".join(dict.fromkeys(g.display for _, g in found))
+            yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", "subject", rule.source)
+
+
+def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[str, Any]]:
+    """(FHIRPath, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
+    resource = order.resource
+    found: list[tuple[str, Any]] = []
+    for i, concept in enumerate(getattr(resource, "reasonCode", None) or []):
+        found.append((f"reasonCode[{i}]", concept))
+    resolve = getattr(context, "resolve", None)
+    for i, ref in enumerate(getattr(resource, "reasonReference", None) or []):
+        target = resolve(ref.reference) if resolve and getattr(ref, "reference", None) else None
+        if target is not None and getattr(target, "code", None) is not None:
+            found.append((f"reasonReference[{i}]", target.code))
+        elif getattr(ref, "display", None):
+            found.append((f"reasonReference[{i}]", F._TextConcept(ref.display)))
+    for i, reason in enumerate(getattr(resource, "reason", None) or []):  # R5 CodeableReference
+        if getattr(reason, "concept", None) is not None:
+            found.append((f"reason[{i}].concept", reason.concept))
+        reference = getattr(reason, "reference", None)
+        target = resolve(reference.reference) if resolve and reference is not None and reference.reference else None
+        if target is not None and getattr(target, "code", None) is not None:
+            found.append((f"reason[{i}].reference", target.code))
+    return found
+
+
+def indication(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+    """indication-not-supported and off-label-indication, from the order's own reason (no patient record needed)."""
+    reasons = _reasons(order, context)
+    if not reasons:
+        return
+    for rule in profile.context.indications:
+        if not applies(rule, order):
+            continue
+        for expression, concept in reasons:
+            group = F.first_match([concept], rule.groups)
+            if group is not None:
+                yield Finding(
+                    rule.rule,
+                    f"The order's reason {F.describe(concept)!r} is {group.display}: {_sentence(rule.text)}",
+                    expression,
+                    rule.source,
+                )
+                break
