@@ -110,6 +110,8 @@ def _from_repeat(repeat: Any, as_needed: bool, where: str) -> TimingFacts | None
         if unit not in TIME_UNIT_DAYS:
             return _unavailable(where, f"period unit {unit!r} is not a UCUM unit of time")
         days = period * TIME_UNIT_DAYS[unit]
+        if not days > 0:  # a period so short it underflows to zero days
+            return _unavailable(where, "the timing does not give a finite number of administrations a day")
         per_day = (frequency or 1) / days
         description = f"{format_number(frequency or 1)} every {format_number(period)} {unit}"
         if times_a_day and days <= 1:
