@@ -250,3 +250,38 @@ def test_baclofen_ingredient_inside_another_named_product_is_still_baclofen() ->
         medicationReference={"reference": "#cmp"},
     )
     assert facts(resource).profile is not None
+
+
+def test_r5_contained_medication_dose_form() -> None:
+    # R5 renamed Medication.form to Medication.doseForm; SNOMED 421026006 Oral tablet
+    resource = order(
+        contained=[
+            {
+                "resourceType": "Medication",
+                "id": "tab",
+                "code": {"coding": [{"system": RXNORM, "code": "1292", "display": "baclofen"}]},
+                "doseForm": {"coding": [{"system": SNOMED, "code": "421026006", "display": "Oral tablet"}]},
+                "ingredient": [
+                    {
+                        "item": {"concept": {"coding": [{"system": RXNORM, "code": "1292"}]}},
+                        "strengthRatio": {
+                            "numerator": {"value": 10, "unit": "mg", "system": UCUM, "code": "mg"},
+                            "denominator": {"value": 1, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
+                        },
+                    }
+                ],
+            }
+        ],
+        medication={"reference": {"reference": "#tab"}},
+        dosageInstruction=[
+            {
+                "route": {"coding": [{"system": SNOMED, "code": "72607000", "display": "Intrathecal route"}]},
+                "timing": {"repeat": {"frequency": 3, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet", "system": UCUM, "code": "{tbl}"}}],
+            }
+        ],
+    )
+    f = facts(resource, "5.0")
+    assert f.form == "tablet"
+    # an oral tablet ordered intrathecally is caught in R5 as in R4
+    assert "route-form-mismatch" in rules_of(check(resource, fhir_version="5.0"))
