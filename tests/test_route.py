@@ -143,3 +143,19 @@ def test_tablet_order_without_route_is_checked_as_oral() -> None:
 def test_written_route_wins_over_the_form() -> None:
     facts = route({"coding": [{"system": SNOMED, "code": "72607000"}]}, "tablet")
     assert facts.route == "intrathecal" and not facts.inferred
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "expected"),
+    [("urn:oid:2.16.840.1.113883.5.112", "PO", "oral"), ("urn:oid:2.16.840.1.113883.6.96", "72607000", "intrathecal")],
+)
+def test_code_system_sent_as_its_oid(system: str, code: str, expected: str) -> None:
+    # urn:oid:2.16.840.1.113883.5.112 is HL7 v3 RouteOfAdministration, 2.16.840.1.113883.6.96 is SNOMED CT
+    facts = route({"coding": [{"system": system, "code": code}]})
+    assert facts.route == expected and not facts.unlisted
+
+
+def test_oral_tablet_coded_with_the_v3_oid_is_not_a_forbidden_route() -> None:
+    order = oral_order()
+    order["dosageInstruction"][0]["route"] = {"coding": [{"system": "urn:oid:2.16.840.1.113883.5.112", "code": "PO"}]}
+    assert "route-not-permitted" not in rules_of(check(order))
