@@ -341,3 +341,12 @@ def test_any_valid_dosage_never_raises_and_daily_dose_is_finite_and_not_negative
         assert dose.problems or dose.single_mg is not None
     for problem in dose.problems:
         assert problem.expression.startswith("dosageInstruction[0]")
+
+
+def test_upper_case_ml_of_an_oral_solution_is_millilitres() -> None:
+    # "ML" as the unit text of a 5 mg/5 mL solution: 10 mL three times a day = 30 mg/day (not 3e10 mg)
+    order = oral_order(frequency=3, medicationCodeableConcept={"text": "BACLOFEN 5 MG/5 ML ORAL SOLUTION"})
+    order["dosageInstruction"][0]["doseAndRate"] = [{"doseQuantity": {"value": 10, "unit": "ML"}}]
+    dose = dose_of(order)
+    assert dose.daily_mg == pytest.approx(30)
+    assert dose.problems == ()

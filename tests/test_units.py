@@ -107,3 +107,22 @@ def test_arbitrary_text_never_raises(text: str) -> None:
 def test_unit_like_strings_never_raise(text: str) -> None:
     parsed = parse_unit(text, COUNT_UNITS)
     assert parsed is None or (math.isfinite(parsed.factor) and parsed.factor > 0)
+
+
+@pytest.mark.parametrize(
+    ("unit", "kind", "factor"),
+    [
+        ("MG", UnitKind.MASS, 1.0),
+        ("MCG", UnitKind.MASS, 0.001),
+        ("UG", UnitKind.MASS, 0.001),
+        ("ML", UnitKind.VOLUME, 1.0),  # a millilitre, never a megalitre
+        ("MCG/HR", UnitKind.MASS_RATE, 0.024),
+        ("MCG/D", UnitKind.MASS_RATE, 0.001),
+        ("MG/DAY", UnitKind.MASS_RATE, 1.0),
+        ("ML/H", UnitKind.VOLUME_RATE, 24.0),
+    ],
+)
+def test_upper_case_spellings_ehrs_send(unit: str, kind: UnitKind, factor: float) -> None:
+    parsed = parse_unit(unit)
+    assert parsed is not None and parsed.kind is kind
+    assert parsed.factor == pytest.approx(factor)
