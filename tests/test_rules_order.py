@@ -499,3 +499,19 @@ def test_r5_order_is_checked_like_r4() -> None:
     outcome = validate(order)
     assert outcome.__class__.__module__.startswith("fhir.resources.operationoutcome")
     assert "daily-dose-exceeds-maximum" in [i.details.coding[0].code for i in outcome.issue]
+
+
+def test_order_without_any_dosage_instruction_is_not_clean() -> None:
+    # nothing to compute a dose, frequency or route from: the checks did not run, which must be said
+    order = oral_order()
+    del order["dosageInstruction"]
+    issue = issue_of(in_context(order), "dose-unverified")
+    assert issue.expression == ["Bundle.entry[1].resource.dosageInstruction"]
+    assert "no-issues" not in codes(in_context(order))
+
+
+def test_stopped_order_without_dosage_only_warns_about_the_stop() -> None:
+    order = oral_order(status="stopped")
+    del order["dosageInstruction"]
+    # (with no dosage the route is unknown, so the warning is given for each route's own withdrawal risk)
+    assert set(codes(in_context(order))) == {"abrupt-discontinuation"}
