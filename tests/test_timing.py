@@ -237,3 +237,13 @@ def test_period_that_underflows_to_zero_days_is_unverified_not_a_crash() -> None
     facts = per_day({"repeat": {"frequency": 1, "period": 5e-324, "periodUnit": "s"}})
     assert facts.per_day is None
     assert facts.problem is not None and facts.problem.rule == "frequency-unverified"
+
+
+def test_astronomically_long_bounds_cap_nothing_and_do_not_crash() -> None:
+    # boundsDuration x per_day overflowed to infinity and math.ceil raised OverflowError
+    repeat = {"frequency": 1, "period": 1e-300, "periodUnit": "a", "boundsDuration": {"value": 1e300, "code": "a"}}
+    facts = per_day({"repeat": repeat})
+    assert facts.per_day is None or (math.isfinite(facts.per_day) and facts.per_day > 0)
+    assert (
+        per_day({"repeat": {"frequency": 3, "period": 1, "periodUnit": "d", "boundsDuration": {"value": 1e308, "code": "a"}}}).per_day == 3
+    )
