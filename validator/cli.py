@@ -91,7 +91,7 @@ def validate(
 ) -> None:
     """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input)."""
     console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)  # one line per error, paths as written
     if format not in ("text", "json"):
         errors.print(f"medval: unknown --format {format!r} (use text or json)")
         raise typer.Exit(EXIT_USAGE)

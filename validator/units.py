@@ -53,6 +53,16 @@ _ALIASES = {
     "mo": "mo_ucum",
     "a": "year",
     "s": "second",
+    # Upper-case spellings (UCUM's case-insensitive form, NCPDP/RxNorm style): "ML" is a millilitre,
+    # never a megalitre, and "MG" a milligram, never a megagram.
+    "MG": "milligram",
+    "MCG": "microgram",
+    "UG": "microgram",
+    "ML": "milliliter",
+    "HR": "hour",
+    "H": "hour",
+    "D": "day",
+    "DAY": "day",
 }
 
 _ANNOTATION = re.compile(r"\{[^}]*\}")

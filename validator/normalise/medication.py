@@ -119,8 +119,9 @@ def normalise_medication(resource: Any, profiles: ProfileSet, resolve: Resolver)
     texts = _texts(concept)
     if medication is not None:
         med_concepts.append(getattr(medication, "code", None))
-        form_concepts.append(getattr(medication, "form", None))
-        texts += _texts(getattr(medication, "code", None)) + _texts(getattr(medication, "form", None))
+        dose_form = getattr(medication, "form", None) or getattr(medication, "doseForm", None)  # R4 form, R5 doseForm
+        form_concepts.append(dose_form)
+        texts += _texts(getattr(medication, "code", None)) + _texts(dose_form)
         for ingredient in getattr(medication, "ingredient", None) or []:
             item = getattr(ingredient, "item", None)
             med_concepts.append(getattr(ingredient, "itemCodeableConcept", None) or getattr(item, "concept", None))

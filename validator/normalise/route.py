@@ -19,6 +19,12 @@ ROUTE_SYSTEMS = frozenset(
     }
 )
 
+# The same code systems under their OIDs (HL7 v2/CDA-derived feeds send these): read as the canonical URL.
+SYSTEM_ALIASES = {
+    "urn:oid:2.16.840.1.113883.5.112": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
+    "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
+}
+
 
 def _phrase_match(text: str, profile: Profile) -> str | None:
     lowered = " ".join(text.lower().split())
@@ -38,10 +44,11 @@ def normalise_route(concept: Any, form: str | None, profile: Profile, expression
         unlisted = False
         for coding in concept.coding or []:
             written = written or coding.display or coding.code or ""
-            key = (coding.system or "", coding.code or "")
+            system = SYSTEM_ALIASES.get(coding.system or "", coding.system or "")
+            key = (system, coding.code or "")
             if key in profile.route_by_code:
                 return RouteFacts(profile.route_by_code[key], written, False, False, where)
-            if coding.system in ROUTE_SYSTEMS and coding.code:
+            if system in ROUTE_SYSTEMS and coding.code:
                 unlisted = True
             elif coding.code and not coding.system and coding.code.lower() in profile.route_by_text:
                 return RouteFacts(profile.route_by_text[coding.code.lower()], written, False, False, where)

@@ -110,6 +110,8 @@ def _from_repeat(repeat: Any, as_needed: bool, where: str) -> TimingFacts | None
         if unit not in TIME_UNIT_DAYS:
             return _unavailable(where, f"period unit {unit!r} is not a UCUM unit of time")
         days = period * TIME_UNIT_DAYS[unit]
+        if not days > 0:  # a period so short it underflows to zero days
+            return _unavailable(where, "the timing does not give a finite number of administrations a day")
         per_day = (frequency or 1) / days
         description = f"{format_number(frequency or 1)} every {format_number(period)} {unit}"
         if times_a_day and days <= 1:
@@ -134,7 +136,8 @@ def _from_repeat(repeat: Any, as_needed: bool, where: str) -> TimingFacts | None
         getattr(repeat, "boundsDuration", None), "unit", None
     )
     if bounds and bounds > 0 and bounds_unit in TIME_UNIT_DAYS:
-        within = math.ceil(bounds * TIME_UNIT_DAYS[bounds_unit] * per_day - 1e-9)
+        span = bounds * TIME_UNIT_DAYS[bounds_unit] * per_day  # administrations within the bounds
+        within = math.ceil(span - 1e-9) if math.isfinite(span) else math.inf  # an endless course caps nothing
         if 0 < within < per_day:
             per_day = float(within)
     if not math.isfinite(per_day) or per_day <= 0:

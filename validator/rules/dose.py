@@ -13,6 +13,7 @@ from ..profile import Profile, Range, RouteDosing
 from ..units import format_mass, parse_unit
 
 _UNIT_SLIP = 1000.0  # mg vs mcg
+_NOT_GIVEN = ("stopped", "cancelled", "completed", "entered-in-error")  # orders under which nothing more is given
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,13 @@ def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
 
 def dose_problems(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
     """Every dose or timing that could not be read says so: the daily checks did not run for it."""
+    if not order.dosages and order.status not in _NOT_GIVEN:
+        yield Finding(
+            "dose-unverified",
+            "The order has no dosage instructions, so the route, dose and frequency checks did not run.",
+            "dosageInstruction",
+            "medval: a dose that cannot be computed cannot be checked",
+        )
     for dose in order.dosages:
         for problem in dose.problems:
             yield Finding(
