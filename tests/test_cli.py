@@ -18,7 +18,7 @@ from validator.cli import app
 from .conftest import ROOT, intrathecal_order, oral_order
 
 runner = CliRunner()
-PATIENT = {"resourceType": "Patient", "id": "p1"}
+PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-02-14"}
 
 
 def write(path: Path, data: Any) -> Path:
@@ -69,7 +69,7 @@ def test_format_json_prints_a_valid_operation_outcome(tmp_path: Path) -> None:
 
 
 def test_format_json_of_a_clean_bundle(tmp_path: Path) -> None:
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}, {"resource": oral_order()}]}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}, {"resource": oral_order(5)}]}
     result = run("-f", "json", str(write(tmp_path / "b.json", bundle)))
     assert result.exit_code == 0
     outcome = json.loads(result.stdout)

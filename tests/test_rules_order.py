@@ -70,7 +70,8 @@ def qty(value: float, code: str, unit: str | None = None) -> dict[str, Any]:
 
 
 def test_clean_oral_order_in_a_bundle_with_its_patient_is_no_issues() -> None:
-    found = issues(in_context(oral_order(10, frequency=3)))
+    # the monograph's starting dose: a first order above it would rightly raise starting-dose-high
+    found = issues(in_context(oral_order(5, frequency=3)))
     assert len(found) == 1
     assert found[0].details.coding[0].code == "no-issues"
     assert found[0].severity == "information"
@@ -78,11 +79,12 @@ def test_clean_oral_order_in_a_bundle_with_its_patient_is_no_issues() -> None:
 
 
 def test_clean_intrathecal_order_in_a_bundle_is_no_issues() -> None:
-    assert codes(in_context(intrathecal_order(400))) == ["no-issues"]
+    # a first infusion at twice the 50 mcg screening dose, as the monograph's screening step supports
+    assert codes(in_context(intrathecal_order(100))) == ["no-issues"]
 
 
 def test_one_no_issues_per_clean_entry() -> None:
-    data = bundle(PATIENT, oral_order(10, frequency=3), oral_order(30, frequency=4), intrathecal_order(300))
+    data = bundle(PATIENT, oral_order(5, frequency=3), oral_order(30, frequency=4), intrathecal_order(100))
     found = [(i.details.coding[0].code, i.expression[0]) for i in issues(data)]
     assert ("no-issues", "Bundle.entry[1].resource") in found
     assert ("no-issues", "Bundle.entry[3].resource") in found

@@ -74,7 +74,7 @@ class CdsSettings(BaseSettings):
     allowed_algorithms: Annotated[list[str], NoDecode] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
     jwt_leeway_s: int = 0
     jwt_max_lifetime_s: int = 3600  # tokens valid for longer than this are refused
-    jwks_cache_s: float = 300.0
+    jwks_cache_s: float = 5 * 60.0  # five minutes
     fetch_timeout_s: float = 2.0
     fetch_max_bytes: int = 2_000_000
     max_body_bytes: int = 5_000_000

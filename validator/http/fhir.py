@@ -27,7 +27,8 @@ _BODY_EXAMPLE = {
     "status": "active",
     "intent": "order",
     "subject": {"reference": "Patient/example"},
-    "medicationCodeableConcept": {"text": "Baclofen 10 mg tablet"},
+    # the drug, strength and form as the EHR names them; which drugs are checked is up to the loaded profiles
+    "medicationCodeableConcept": {"text": "<drug> <strength> <form>, or an RxNorm coding"},
 }
 
 
