@@ -517,3 +517,15 @@ def test_stopped_order_without_dosage_only_warns_about_the_stop() -> None:
     del order["dosageInstruction"]
     # (with no dosage the route is unknown, so the warning is given for each route's own withdrawal risk)
     assert set(codes(in_context(order))) == {"abrupt-discontinuation"}
+
+
+def test_a_stopped_order_with_no_dosage_warns_once_per_distinct_withdrawal_risk() -> None:
+    from validator import check
+
+    order = oral_order(status="stopped")
+    del order["dosageInstruction"]
+    found = [f for f in check(order).findings if f.rule == "abrupt-discontinuation"]
+    # oral and enteral tube share the oral warning; intrathecal has its own boxed warning
+    assert len(found) == 2
+    assert any("seizures and hallucinations" in f.text for f in found)
+    assert any("intrathecal" in f.text for f in found)

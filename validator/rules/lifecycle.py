@@ -16,12 +16,12 @@ def abrupt_discontinuation(order: NormalisedOrder, context: PatientContext | Non
     if order.status not in STOPPING_STATUSES:
         return
     routes = [d.route.route for d in order.dosages if d.route.route in profile.dosing] or list(profile.dosing)
-    warned = set()
+    warned: set[str] = set()  # routes may share one dosing block (enteral tube = oral): say each warning once
     for route in routes:
         dosing = profile.dosing[route]
-        if not dosing.discontinuation_warning or route in warned:
+        if not dosing.discontinuation_warning or dosing.discontinuation_warning in warned:
             continue
-        warned.add(route)
+        warned.add(dosing.discontinuation_warning)
         yield Finding(
             "abrupt-discontinuation",
             f"This order is {order.status} outright with no taper: {dosing.discontinuation_warning}",
