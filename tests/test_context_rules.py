@@ -198,8 +198,8 @@ def test_origin_from_conditions() -> None:
     profile = default_profiles().profiles[0]
     spinal = context_from_resources([PATIENT, condition("Spinal cord injury")])
     both = context_from_resources([PATIENT, condition("Spinal cord injury"), condition("Traumatic brain injury")])
-    assert F.spasticity_origin(spinal, profile) == "spinal"
-    assert F.spasticity_origin(both, profile) is None
+    assert F.condition_origin(spinal, profile) == "spinal"
+    assert F.condition_origin(both, profile) is None
 
 
 def test_context_section_is_strict() -> None:
@@ -230,7 +230,7 @@ def test_new_icd10cm_subcodes_match_by_category_prefix() -> None:
     assert rules(parkinson) == ["condition-not-recommended"]
     profile = default_profiles().profiles[0]
     ms = context_from_resources([PATIENT, condition("MS", coding=[{"system": ICD, "code": "G35.A"}])])
-    assert F.spasticity_origin(ms, profile) == "spinal"
+    assert F.condition_origin(ms, profile) == "spinal"
 
 
 def test_profile_codes_match_coded_resources() -> None:

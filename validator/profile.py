@@ -141,7 +141,8 @@ class ContextKnowledge:
     conditions: tuple[GroupRule, ...]
     indications: tuple[GroupRule, ...]
     interactions: tuple[GroupRule, ...]
-    origin: dict[str, tuple[CodeGroup, ...]]  # "spinal" / "cerebral" -> groups
+    origin: dict[str, tuple[CodeGroup, ...]]  # origin kind (the profile's own names) -> condition groups
+    origin_label: str  # what the origin is of, for sentences ("spasticity")
     origin_source: str
 
     @property
@@ -150,7 +151,7 @@ class ContextKnowledge:
         return sorted({c for g in self.groups.values() for s, c in g.codes if s == LOINC_SYSTEM and not c.startswith("LA")})
 
 
-EMPTY_CONTEXT = ContextKnowledge({}, None, (), None, None, None, (), (), (), {}, "")
+EMPTY_CONTEXT = ContextKnowledge({}, None, (), None, None, None, (), (), (), {}, "", "")
 
 
 def _names_pattern(names: list[str]) -> re.Pattern[str] | None:
@@ -217,7 +218,8 @@ def _compile_context(node: dict[str, Any] | None) -> ContextKnowledge:
         conditions=tuple(group_rule(e, "", f"context.conditions[{i}]") for i, e in enumerate(node.get("conditions", []))),
         indications=tuple(group_rule(e, "", f"context.indications[{i}]") for i, e in enumerate(node.get("indications", []))),
         interactions=tuple(group_rule(e, "", f"context.interactions[{i}]") for i, e in enumerate(node.get("interactions", []))),
-        origin={k: pick(origin[k], f"context.origin.{k}") for k in ("spinal", "cerebral") if k in origin},
+        origin={k: pick(v, f"context.origin.kinds.{k}") for k, v in origin.get("kinds", {}).items()},
+        origin_label=origin.get("label", ""),
         origin_source=_source(origin),
     )
 

@@ -2,7 +2,7 @@
 
 Statuses (active, resolved, refuted, entered-in-error), dates (the most recent Observation wins),
 units (eGFR in mL/min/1.73 m2 or mL/s), the codes a medication carries (its own code, its
-ingredients, a referenced Medication's), the origin of the spasticity, and the earlier orders for
+ingredients, a referenced Medication's), the origin of the treated condition, and the earlier orders for
 the same drug. No rule logic and no drug knowledge: that comes from the compiled profile.
 """
 
@@ -330,10 +330,10 @@ def is_profile_drug(resource: Any, profile: Profile, resolve: Callable[[str], An
     return False
 
 
-# ---------------------------------------------------------------- spasticity origin
+# ---------------------------------------------------------------- origin of the treated condition
 
 
-def spasticity_origin(context: Any, profile: Profile) -> str | None:
+def condition_origin(context: Any, profile: Profile) -> str | None:
     """ "spinal" or "cerebral" when the active conditions point one way only; None when unknown or mixed."""
     if context is None or not getattr(context, "has_record", False):
         return None

@@ -23,7 +23,7 @@ RECORD_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS)
 # which checks a failed fetch of each resource type defeats ("Condition search: HTTP 500" -> Condition)
 CHECKS_BY_SOURCE = {
     "Patient": (AGE,),
-    "Condition": (RENAL, PREGNANCY, CONDITIONS, INTERACTIONS, HISTORY),  # conditions also decide the spasticity origin
+    "Condition": (RENAL, PREGNANCY, CONDITIONS, INTERACTIONS, HISTORY),  # conditions also decide the origin of the treated condition
     "AllergyIntolerance": (ALLERGY,),
     "Observation": (RENAL, PREGNANCY),
     "MedicationRequest": (INTERACTIONS, HISTORY),

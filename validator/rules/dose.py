@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..context import PatientContext
-from ..context.facts import spasticity_origin
+from ..context.facts import condition_origin
 from ..findings import Finding
 from ..normalise import DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
@@ -84,14 +84,14 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: PatientContext |
             )
 
 
-def usual_range(dosing: RouteDosing, origin: str | None) -> tuple[Range | None, str]:
+def usual_range(dosing: RouteDosing, origin: str | None, origin_label: str = "") -> tuple[Range | None, str]:
     if origin and origin in dosing.usual_daily_by_origin:
-        return dosing.usual_daily_by_origin[origin], f" for spasticity of {origin} origin"
+        return dosing.usual_daily_by_origin[origin], f" for {origin_label or 'a condition'} of {origin} origin"
     return dosing.usual_daily, ""
 
 
 def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
-    origin = spasticity_origin(context, profile)
+    origin = condition_origin(context, profile)
     slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in daily_totals(order):
         if total.route in slipped:
@@ -99,7 +99,7 @@ def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | Non
         dosing = _dosing(profile, total.route)
         if dosing is None:
             continue
-        usual, qualifier = usual_range(dosing, origin)
+        usual, qualifier = usual_range(dosing, origin, profile.context.origin_label)
         if usual is None or total.mg <= usual.high * (1 + 1e-9):
             continue
         if dosing.maximum_daily is not None and total.mg > dosing.maximum_daily.value * (1 + 1e-9):

@@ -144,15 +144,16 @@ def _intrathecal_step(
     route: str,
     when: str,
 ) -> Iterator[Finding]:
-    origin = F.spasticity_origin(context, profile)
+    origin = F.condition_origin(context, profile)
+    label = profile.context.origin_label or "condition"
     limits = dosing.adjustment_percent_by_origin
     if origin in limits:
         chosen, limit = origin, limits[origin]
-        why = f"for spasticity of {origin} origin (from the patient's conditions)"
+        why = f"for {label} of {origin} origin (from the patient's conditions)"
     else:
         chosen, limit = min(limits.items(), key=lambda kv: kv[1].high)
         why = (
-            f"the origin of the spasticity (spinal or cerebral) is not clear from the patient's conditions, "
+            f"the origin of the {label} ({' or '.join(sorted(limits))}) is not clear from the patient's conditions, "
             f"so the stricter {chosen}-origin limit was used"
         )
     change = (total.mg - before) / before * 100
