@@ -29,9 +29,12 @@ class Report:
     orders: int = 0
 
 
+def _absolute_expression(finding: Finding, prefix: str) -> str:
+    return f"{prefix}.{finding.expression}" if finding.expression else prefix
+
+
 def _absolute(finding: Finding, prefix: str) -> Finding:
-    expression = f"{prefix}.{finding.expression}" if finding.expression else prefix
-    return dataclasses.replace(finding, expression=expression)
+    return dataclasses.replace(finding, expression=_absolute_expression(finding, prefix))
 
 
 def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any] | ParseFailure:
@@ -72,10 +75,15 @@ def _check_order(
         return
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
-    findings = [_absolute(f, prefix) for f in run_rules(order, context, profile)]
+    # one copy per finding: absolute expression and effective severity together
+    findings = [
+        dataclasses.replace(f, expression=_absolute_expression(f, prefix), severity=effective_severity(f, profile.severity))
+        for f in run_rules(order, context, profile)
+    ]
     if not findings:
-        findings = [Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)]
-    report.findings += [dataclasses.replace(f, severity=effective_severity(f, profile.severity)) for f in findings]
+        done = Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)
+        findings = [dataclasses.replace(done, severity=effective_severity(done, profile.severity))]
+    report.findings += findings
 
 
 def check_document(

@@ -66,11 +66,21 @@ def load_document(data: bytes | str | dict[str, Any]) -> tuple[dict[str, Any] | 
     if not isinstance(document, dict):
         kind = type(document).__name__ if document is not None else "null"
         return ParseFailure(f"The body is a JSON {kind}, not a FHIR resource."), False
-    if _depth(document) > MAX_DEPTH:
+    if not _shallow_text(data) and _depth(document) > MAX_DEPTH:
         return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels."), False
     if not isinstance(document.get("resourceType"), str):
         return ParseFailure("The JSON object has no resourceType, so it is not a FHIR resource."), False
     return document, non_finite
+
+
+def _shallow_text(data: Any) -> bool:
+    """JSON text with no more brackets than MAX_DEPTH cannot nest deeper (one C-speed count instead of a walk)."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[") <= MAX_DEPTH
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data) if isinstance(data, memoryview) else data
+        return raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
+    return False
 
 
 def _has_non_finite(node: Any) -> bool:
