@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 1
@@ -30,7 +31,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+# Not part of `make test`: about 5 minutes, figures as ratios to same-run baselines (docs/performance.md).
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 # The big property-based runs of the HTTP service: its own OpenAPI schema, and mutated real orders (the suite runs small ones).

@@ -11,7 +11,7 @@ from .context import ContextUnavailable, PatientContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .findings import Finding, effective_severity
 from .normalise import normalise_order
-from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_json, parse_resource, strip_non_finite
+from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_document, parse_resource, strip_non_finite
 from .profile import ProfileSet, default_profiles
 from .rules import run_rules
 
@@ -30,9 +30,12 @@ class Report:
     orders: int = 0
 
 
+def _absolute_expression(finding: Finding, prefix: str) -> str:
+    return f"{prefix}.{finding.expression}" if finding.expression else prefix
+
+
 def _absolute(finding: Finding, prefix: str) -> Finding:
-    expression = f"{prefix}.{finding.expression}" if finding.expression else prefix
-    return dataclasses.replace(finding, expression=expression)
+    return dataclasses.replace(finding, expression=_absolute_expression(finding, prefix))
 
 
 def _parameters(document: dict[str, Any]) -> list[Any]:
@@ -65,9 +68,12 @@ def _check_order(
     resolve: Callable[[str], Any],
     context: PatientContext | ContextUnavailable | None,
     report: Report,
+    clean: bool = False,
+    parsed: Any = None,
 ) -> None:
-    notes = strip_non_finite(resource)
-    model, problems = parse_resource(resource, version, prefix)
+    """`clean`: the document is known to hold no NaN/Infinity; `parsed`: its model, when a Bundle index already built it."""
+    notes = [] if clean else strip_non_finite(resource)
+    model, problems = (parsed, []) if parsed is not None else parse_resource(resource, version, prefix)
     report.orders += 1
     if model is None:
         report.findings += problems
@@ -85,10 +91,15 @@ def _check_order(
         return
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
-    findings = [_absolute(f, prefix) for f in run_rules(order, context, profile)]
+    # one copy per finding: absolute expression and effective severity together
+    findings = [
+        dataclasses.replace(f, expression=_absolute_expression(f, prefix), severity=effective_severity(f, profile.severity))
+        for f in run_rules(order, context, profile)
+    ]
     if not findings:
-        findings = [Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)]
-    report.findings += [dataclasses.replace(f, severity=effective_severity(f, profile.severity)) for f in findings]
+        done = Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)
+        findings = [dataclasses.replace(done, severity=effective_severity(done, profile.severity))]
+    report.findings += findings
 
 
 def check_document(
@@ -100,7 +111,7 @@ def check_document(
 ) -> Report:
     """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either."""
     profiles = profiles or default_profiles()
-    document = load_json(data)
+    document, non_finite = load_document(data)
     if isinstance(document, ParseFailure):
         return Report(findings=[Finding("input-invalid", document.message, "")], rejected=document)
     requested: list[str] = []
@@ -121,9 +132,9 @@ def check_document(
         return report
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
-        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report)
+        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report, clean=not non_finite)
         return report
-    _check_bundle(document, version, profiles, report)
+    _check_bundle(document, version, profiles, report, clean=not non_finite)
     return report
 
 
@@ -137,7 +148,7 @@ def _provided_context(provider: ContextProvider | None, document: dict[str, Any]
         return ContextUnavailable(f"looking up the patient's data failed ({type(exc).__name__})", configured=True)
 
 
-def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report) -> None:
+def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report, clean: bool = False) -> None:
     entries = document.get("entry") or []
     if not isinstance(entries, list):
         report.findings.append(Finding("input-invalid", "Bundle.entry is not a list.", "Bundle.entry"))
@@ -149,4 +160,8 @@ def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, 
         return
     context = index.context()
     for i in orders:
-        _check_order(entries[i]["resource"], version, f"Bundle.entry[{i}].resource", profiles, index.resolve, context, report)
+        # A clean Bundle's orders were parsed once already, as context: reuse those models (an invalid one is
+        # parsed again, for its input-invalid findings). Otherwise stripping NaN/Infinity first changes the input.
+        parsed = index.model(i) if clean else None
+        prefix = f"Bundle.entry[{i}].resource"
+        _check_order(entries[i]["resource"], version, prefix, profiles, index.resolve, context, report, clean, parsed)

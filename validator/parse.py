@@ -10,6 +10,7 @@ import copy
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -33,12 +34,22 @@ class ParseFailure:
 
 def load_json(data: bytes | str | dict[str, Any]) -> dict[str, Any] | ParseFailure:
     """The JSON object, never the caller's own dict when it will need cleaning (see strip_non_finite)."""
+    return load_document(data)[0]
+
+
+def load_document(data: bytes | str | dict[str, Any]) -> tuple[dict[str, Any] | ParseFailure, bool]:
+    """load_json, and whether the object may hold NaN or Infinity (False: strip_non_finite has nothing to do).
+
+    orjson refuses NaN and Infinity, so a body it reads is known clean without walking it again.
+    """
+    non_finite = False
     if isinstance(data, dict):
-        document: Any = copy.deepcopy(data) if _has_non_finite(data) else data
+        non_finite = _has_non_finite(data)
+        document: Any = copy.deepcopy(data) if non_finite else data
     else:
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
         if not raw.strip():
-            return ParseFailure("The body is empty.")
+            return ParseFailure("The body is empty."), False
         try:
             document = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -46,18 +57,30 @@ def load_json(data: bytes | str | dict[str, Any]) -> dict[str, Any] | ParseFailu
             try:
                 document = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
-                return ParseFailure("The body is not valid UTF-8.")
+                return ParseFailure("The body is not valid UTF-8."), False
             except RecursionError:
-                return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+                return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels."), False
             except ValueError as exc:
-                return ParseFailure(f"The body is not valid JSON: {exc.args[0] if exc.args else exc}.")
+                return ParseFailure(f"The body is not valid JSON: {exc.args[0] if exc.args else exc}."), False
+            non_finite = True  # read by the lenient parser: may hold NaN or Infinity
     if not isinstance(document, dict):
-        return ParseFailure(f"The body is a JSON {type(document).__name__ if document is not None else 'null'}, not a FHIR resource.")
-    if _depth(document) > MAX_DEPTH:
-        return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+        kind = type(document).__name__ if document is not None else "null"
+        return ParseFailure(f"The body is a JSON {kind}, not a FHIR resource."), False
+    if not _shallow_text(data) and _depth(document) > MAX_DEPTH:
+        return ParseFailure(f"The JSON is nested deeper than {MAX_DEPTH} levels."), False
     if not isinstance(document.get("resourceType"), str):
-        return ParseFailure("The JSON object has no resourceType, so it is not a FHIR resource.")
-    return document
+        return ParseFailure("The JSON object has no resourceType, so it is not a FHIR resource."), False
+    return document, non_finite
+
+
+def _shallow_text(data: Any) -> bool:
+    """JSON text with no more brackets than MAX_DEPTH cannot nest deeper (one C-speed count instead of a walk)."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[") <= MAX_DEPTH
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data) if isinstance(data, memoryview) else data
+        return raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
+    return False
 
 
 def _has_non_finite(node: Any) -> bool:
@@ -73,18 +96,18 @@ def _has_non_finite(node: Any) -> bool:
     return False
 
 
-def _depth(node: Any) -> int:
-    deepest, stack = 0, [(node, 1)]
-    while stack:
-        current, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > MAX_DEPTH:
-                return deepest
-        if isinstance(current, dict):
-            stack.extend((v, level + 1) for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend((v, level + 1) for v in current if isinstance(v, dict | list))
+def _depth(node: Any, level: int = 1) -> int:
+    """Nesting depth of a JSON value, counting stops soon after MAX_DEPTH (a recursive walk: 3x faster than a stack)."""
+    deepest = level
+    for value in node.values() if isinstance(node, dict) else node:
+        if isinstance(value, (dict, list)):  # noqa: UP038 (the tuple form is the faster check)
+            if level > MAX_DEPTH:
+                return level + 1
+            below = _depth(value, level + 1)
+            if below > deepest:
+                deepest = below
+                if deepest > MAX_DEPTH:
+                    return deepest
     return deepest
 
 
@@ -126,6 +149,7 @@ def detect_version(resource: dict[str, Any], requested: str | None) -> str:
     return R4
 
 
+@lru_cache(maxsize=256)
 def model_class(resource_type: str, version: str) -> type | None:
     try:
         if version == R5:

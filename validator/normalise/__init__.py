@@ -7,7 +7,7 @@ from typing import Any
 from ..profile import ProfileSet
 from .dose import normalise_dosage
 from .medication import Resolver, normalise_medication
-from .types import DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable
+from .types import DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable, version_field
 
 __all__ = [
     "DoseFacts",
@@ -23,8 +23,8 @@ __all__ = [
 
 def _reason_codes(resource: Any) -> list[tuple[str, str, str]]:
     reasons: list[tuple[str, str, str]] = []
-    concepts = list(getattr(resource, "reasonCode", None) or [])
-    for reason in getattr(resource, "reason", None) or []:  # R5 CodeableReference
+    concepts = list(version_field(resource, "reasonCode") or [])
+    for reason in version_field(resource, "reason") or []:  # R5 CodeableReference
         if getattr(reason, "concept", None) is not None:
             concepts.append(reason.concept)
     for concept in concepts:

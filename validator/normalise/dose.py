@@ -9,7 +9,7 @@ from ..profile import Profile
 from ..units import TIME_UNIT_DAYS, UnitKind, format_mass, format_number, parse_unit
 from .route import normalise_route
 from .timing import normalise_timing
-from .types import DoseFacts, MedicationFacts, Strength, Unavailable
+from .types import DoseFacts, MedicationFacts, Strength, Unavailable, version_field
 
 
 def _finite_positive(value: Any) -> float | None:
@@ -146,10 +146,10 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
     where = f"dosageInstruction[{index}]"
     route = normalise_route(getattr(dosage, "route", None), medication.form, profile, where)
     as_needed = bool(
-        getattr(dosage, "asNeededBoolean", None)
-        or getattr(dosage, "asNeededCodeableConcept", None)
-        or getattr(dosage, "asNeeded", None)
-        or getattr(dosage, "asNeededFor", None)
+        version_field(dosage, "asNeededBoolean")
+        or version_field(dosage, "asNeededCodeableConcept")
+        or version_field(dosage, "asNeeded")
+        or version_field(dosage, "asNeededFor")
     )
     timing = normalise_timing(getattr(dosage, "timing", None), as_needed, where)
     strength = medication.strength

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..profile import Profile, ProfileSet
 from ..units import UnitKind, parse_unit
-from .types import MedicationFacts, Strength, Unavailable
+from .types import MedicationFacts, Strength, Unavailable, version_field
 
 # "10 mg", "40 mg/20 mL", "2,000 mcg per mL", "0.05 mg/mL", "5 mg in 5 ml"
 _STRENGTH = re.compile(
@@ -71,11 +71,11 @@ def strength_from_ratio(ratio: Any, count_units: frozenset[str]) -> Strength | N
 
 def _ingredient_strength(medication: Any, profile: Profile) -> Strength | None:
     for ingredient in getattr(medication, "ingredient", None) or []:
-        ratio = getattr(ingredient, "strength", None) or getattr(ingredient, "strengthRatio", None)
+        ratio = version_field(ingredient, "strength") or version_field(ingredient, "strengthRatio")
         if ratio is None:
             continue
-        item = getattr(ingredient, "item", None)  # R5 CodeableReference
-        concept = getattr(ingredient, "itemCodeableConcept", None) or getattr(item, "concept", None)
+        item = version_field(ingredient, "item")  # R5 CodeableReference
+        concept = version_field(ingredient, "itemCodeableConcept") or getattr(item, "concept", None)
         if concept is not None and not _names_profile(concept, profile):
             continue
         strength = strength_from_ratio(ratio, profile.count_units)
@@ -105,10 +105,10 @@ def _form_of(concepts: list[Any], texts: list[str], profile: Profile) -> str | N
 
 def normalise_medication(resource: Any, profiles: ProfileSet, resolve: Resolver) -> MedicationFacts:
     """Identify the drug, form and strength an order is for, whatever shape the order names it in."""
-    concept = getattr(resource, "medicationCodeableConcept", None)
-    reference = getattr(resource, "medicationReference", None)
+    concept = version_field(resource, "medicationCodeableConcept")
+    reference = version_field(resource, "medicationReference")
     expression = "medicationCodeableConcept" if concept is not None else "medicationReference"
-    r5 = getattr(resource, "medication", None)
+    r5 = version_field(resource, "medication")
     if r5 is not None:  # R5 CodeableReference
         concept, reference = r5.concept, r5.reference
         expression = "medication.concept" if concept is not None else "medication.reference"
@@ -123,8 +123,8 @@ def normalise_medication(resource: Any, profiles: ProfileSet, resolve: Resolver)
         form_concepts.append(dose_form)
         texts += _texts(getattr(medication, "code", None)) + _texts(dose_form)
         for ingredient in getattr(medication, "ingredient", None) or []:
-            item = getattr(ingredient, "item", None)
-            med_concepts.append(getattr(ingredient, "itemCodeableConcept", None) or getattr(item, "concept", None))
+            item = version_field(ingredient, "item")
+            med_concepts.append(version_field(ingredient, "itemCodeableConcept") or getattr(item, "concept", None))
     if reference is not None and reference.display:
         texts.append(reference.display)
 

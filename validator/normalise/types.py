@@ -5,8 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
     from ..profile import Product, Profile
+
+
+def version_field(obj: Any, name: str) -> Any:
+    """getattr(obj, name, None) for an element only one FHIR version has (R4 reasonCode, R5 reason ...).
+
+    A pydantic model answers a name it lacks through BaseModel.__getattr__ and a raised
+    AttributeError, about 4 us each; its fields are all in its __dict__, so look there.
+    """
+    if isinstance(obj, BaseModel):
+        return obj.__dict__.get(name)
+    return getattr(obj, name, None)
 
 
 @dataclass(frozen=True, slots=True)
