@@ -9,6 +9,7 @@ the same drug. No rule logic and no drug knowledge: that comes from the compiled
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -379,27 +380,24 @@ class PriorOrder:
     one_off: dict[str, float]  # route id -> largest single one-off dose (screening boluses)
 
 
-def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder] | None:
-    """Earlier orders and statements for the same drug, oldest first; None when there is no history source.
+def _drug_history(context: Any, profile: Profile) -> tuple[list[datetime], list[PriorOrder], list[PriorOrder]]:
+    """Every order and statement for the profile's drug, normalised once per context: (times, dated, undated).
 
-    'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
-    order itself is undated, every other dated one counts.
+    Built once and cached on the context, so a Bundle of n orders costs n normalisations, not n squared.
     """
-    if context is None or not hasattr(context, "medications"):
-        return None
+    key = ("history", profile.id)
+    cache = getattr(context, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
     from ..normalise import normalise_order  # late: normalise imports the profile module too
 
     resolve = getattr(context, "resolve", None)
-    now = order_time(order.resource)
     profiles = ProfileSet([profile])
-    found = []
-    for resource in other_medications(context, order):
+    found: list[PriorOrder] = []
+    for resource in getattr(context, "medications", None) or []:
         if _status(getattr(resource, "status", None)) not in MEDICATION_HISTORY:
             continue
         if not is_profile_drug(resource, profile, resolve):
-            continue
-        when = order_time(resource)
-        if now is not None and (when is None or when >= now):
             continue
         target = _StatementAsOrder(resource) if resource.get_resource_type() == "MedicationStatement" else resource
         try:
@@ -416,8 +414,45 @@ def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder]
                 one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
             elif dose.daily_mg is not None:
                 daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
-        found.append(PriorOrder(resource, when, daily, one_off))
-    found.sort(key=lambda p: p.when or datetime.min.replace(tzinfo=UTC))
+        found.append(PriorOrder(resource, order_time(resource), daily, one_off))
+    dated = sorted((p for p in found if p.when is not None), key=lambda p: p.when)
+    history = ([p.when for p in dated], dated, [p for p in found if p.when is None])
+    if cache is not None:
+        cache[key] = history
+    return history
+
+
+def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder] | None:
+    """Earlier orders and statements for the same drug, oldest first; None when there is no history source.
+
+    'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
+    order itself is undated, every other one counts.
+    """
+    if context is None or not hasattr(context, "medications"):
+        return None
+    times, dated, undated = _drug_history(context, profile)
+    now = order_time(order.resource)
+    if now is not None:
+        return dated[: bisect_left(times, now)]  # strictly before: the order itself, dated now, is never its own history
+    resource = order.resource
+    own = (getattr(resource, "id", None), resource.get_resource_type() if resource is not None else None)
+
+    def is_self(p: PriorOrder) -> bool:
+        return p.resource is resource or (own[0] is not None and (getattr(p.resource, "id", None), p.resource.get_resource_type()) == own)
+
+    return [p for p in undated + dated if not is_self(p)]
+
+
+def active_other_drugs(context: Any, profile: Profile) -> list[Any]:
+    """Active medications in context that are not the profile's drug (candidates for interactions), once per context."""
+    key = ("active-others", profile.id)
+    cache = getattr(context, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
+    resolve = getattr(context, "resolve", None)
+    found = [m for m in getattr(context, "medications", None) or [] if medication_active(m) and not is_profile_drug(m, profile, resolve)]
+    if cache is not None:
+        cache[key] = found
     return found
 
 

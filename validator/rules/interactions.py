@@ -18,7 +18,8 @@ def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iter
     if not isinstance(context, PatientContext):
         return
     resolve = context.resolve
-    active = [m for m in F.other_medications(context, order) if F.medication_active(m) and not F.is_profile_drug(m, profile, resolve)]
+    # the order judged is the profile's drug, so it is never among these
+    active = F.active_other_drugs(context, profile)
     for rule in profile.context.interactions:
         if not applies(rule, order):
             continue

@@ -53,7 +53,7 @@ def starting_dose_high(order: NormalisedOrder, context: Any, profile: Profile) -
         dosing = profile.dosing.get(total.route)
         if dosing is None:
             continue
-        on_route = [p for p in priors if any(_same_dosing(profile, r, dosing) for r in list(p.daily_mg) + list(p.one_off))]
+        on_route = any(_same_dosing(profile, r, dosing) for p in reversed(priors) for r in (*p.daily_mg, *p.one_off))
         route = profile.routes[total.route].display
         if dosing.starting_single is not None and not on_route:
             yield from _oral_start(order, total, dosing, route)
