@@ -53,20 +53,84 @@ def concept_matches(concept: Any, group: CodeGroup, names: str = "fallback") -> 
     product codes are not ingredient codes, 'oxycodone 5 MG Oral Tablet' is still oxycodone).
     names="never" (coded values such as a pregnancy status, where 'Not pregnant' is text too).
     """
-    coded = codings(concept)
-    if any(group.matches_coding(s, c) for s, c in coded):
-        return True
-    if names == "never" or (names == "fallback" and any(s in CLINICAL_SYSTEMS for s, _ in coded)):
-        return False
-    return any(group.matches_text(t) for t in texts(concept))
+    return Readable(concept).matches(group, names)
+
+
+class Readable:
+    """A concept's codings and texts, read once however many groups it is compared with (first_match takes these too)."""
+
+    __slots__ = ("coded", "_concept", "_texts")
+
+    def __init__(self, concept: Any) -> None:
+        self.coded = codings(concept)
+        self._concept = concept
+        self._texts: list[str] | None = None
+
+    def matches(self, group: CodeGroup, names: str) -> bool:
+        return any(group.matches_coding(s, c) for s, c in self.coded) or self.matches_names(group, names)
+
+    def may_use_names(self, names: str) -> bool:
+        return names == "always" or (names == "fallback" and not any(s in CLINICAL_SYSTEMS for s, _ in self.coded))
+
+    def matches_names(self, group: CodeGroup, names: str) -> bool:
+        if group.names is None or not self.may_use_names(names):
+            return False
+        if self._texts is None:
+            self._texts = texts(self._concept)
+        return any(group.matches_text(t) for t in self._texts)
+
+
+class _GroupIndex:
+    """Codes and ICD-10-CM prefixes of a list of groups, by position: one lookup per coding, not one per group."""
+
+    __slots__ = ("groups", "by_code", "by_prefix", "longest_prefix")
+
+    def __init__(self, groups: tuple[CodeGroup, ...]) -> None:
+        self.groups = groups
+        self.by_code: dict[tuple[str, str], int] = {}
+        self.by_prefix: dict[str, int] = {}
+        for position, group in enumerate(groups):
+            for code in group.codes:
+                self.by_code.setdefault(code, position)
+            for prefix in group.icd10cm_prefixes:
+                self.by_prefix.setdefault(prefix, position)
+        self.longest_prefix = max((len(p) for p in self.by_prefix), default=0)
+
+    def first_coded(self, readable: list[Readable]) -> int | None:
+        best: int | None = None
+        for r in readable:
+            for system, code in r.coded:
+                hit = self.by_code.get((system, code))
+                if hit is None and system == ICD10CM_SYSTEM and self.by_prefix:
+                    plain = code.replace(".", "").upper()
+                    hits = (self.by_prefix.get(plain[:k]) for k in range(1, min(len(plain), self.longest_prefix) + 1))
+                    hit = min((h for h in hits if h is not None), default=None)
+                if hit is not None and (best is None or hit < best):
+                    best = hit
+        return best
+
+
+_INDEXES: dict[int, _GroupIndex] = {}  # by id() of a profile's group tuple: compiled profiles live as long as the process
 
 
 def first_match(concepts: Iterable[Any], groups: Iterable[CodeGroup], names: str = "fallback") -> CodeGroup | None:
-    concepts = [c for c in concepts if c is not None]
-    for group in groups:
-        if any(concept_matches(c, group, names) for c in concepts):
-            return group
-    return None
+    """The first of `groups` (in profile order) that any concept matches, by code or (per `names`) by name."""
+    readable = [c if isinstance(c, Readable) else Readable(c) for c in concepts if c is not None]
+    if not readable:
+        return None
+    if isinstance(groups, tuple):  # the profile's own tuples: index them once
+        index = _INDEXES.get(id(groups))
+        if index is None or index.groups is not groups:
+            index = _INDEXES[id(groups)] = _GroupIndex(groups)
+    else:  # a passing list: never cached, so nothing outlives the call
+        groups = tuple(groups)
+        index = _GroupIndex(groups)
+    coded = index.first_coded(readable)
+    if any(r.may_use_names(names) for r in readable):
+        for group in groups[: coded if coded is not None else len(groups)]:  # an earlier group matched by name wins
+            if any(r.matches_names(group, names) for r in readable):
+                return group
+    return groups[coded] if coded is not None else None
 
 
 def _status(concept: Any) -> str:

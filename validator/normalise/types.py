@@ -107,3 +107,4 @@ class NormalisedOrder:
     reason_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (system, code, display/text)
     notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
+    derived: dict[str, Any] = field(default_factory=dict)  # facts several rules read (daily totals), computed once

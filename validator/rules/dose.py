@@ -26,6 +26,12 @@ class DailyTotal:
 
 def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
     """The largest daily amount per route: dosages sharing a sequence run together, sequences follow each other."""
+    if "daily_totals" not in order.derived:  # three rules read it
+        order.derived["daily_totals"] = _daily_totals(order)
+    return order.derived["daily_totals"]
+
+
+def _daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
     by_route: dict[str, dict[int | None, list[DoseFacts]]] = {}
     for dose in order.dosages:
         if dose.route.route is not None and dose.daily_mg is not None:

@@ -186,14 +186,14 @@ def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[str, Any]]:
 
 def indication(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
     """indication-not-supported and off-label-indication, from the order's own reason (no patient record needed)."""
-    reasons = _reasons(order, context)
+    reasons = [(expression, concept, F.Readable(concept)) for expression, concept in _reasons(order, context)]
     if not reasons:
         return
     for rule in profile.context.indications:
         if not applies(rule, order):
             continue
-        for expression, concept in reasons:
-            group = F.first_match([concept], rule.groups)
+        for expression, concept, readable in reasons:
+            group = F.first_match([readable], rule.groups)
             if group is not None:
                 yield Finding(
                     rule.rule,
