@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -48,8 +49,10 @@ class Server:
         command = [sys.executable, "-m", "validator.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
         start = time.perf_counter()
+        # The service logs a JSON line per request: into a file, never a pipe nobody reads (a full pipe blocks the server).
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            command, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True
         )
         deadline = start + 60
         with httpx.Client(timeout=1.0) as client:
@@ -65,6 +68,8 @@ class Server:
         return self
 
     def __exit__(self, *_: object) -> None:
+        if getattr(self, "log", None) is not None:
+            self.log.close()
         process = self.process
         if process is None or process.poll() is not None:
             return
