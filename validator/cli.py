@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -51,15 +52,33 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
         yield str(path), raw
 
 
-def _check_one(item: tuple[str, bytes, str | None]) -> tuple[str, dict, str | None]:
-    label, raw, version = item
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """One resource's verdict, made small in the worker: the parent only counts and writes."""
+
+    label: str
+    rejected: str | None
+    severities: frozenset[str]
+    encoded: bytes | None  # --format json: the OperationOutcome, encoded in the worker
+    outcome: dict | None  # --format text: the OperationOutcome for the report
+
+
+def _check_one(item: tuple[str, bytes, str | None, str, bool]) -> _Result:
+    label, raw, version, fmt, pretty = item
     report = check(raw, fhir_version=version)
-    rejected = report.rejected.message if report.rejected else None
-    return label, outcome_dict(report.findings), rejected
+    if report.rejected:
+        return _Result(label, report.rejected.message, frozenset(), None, None)
+    outcome = outcome_dict(report.findings)
+    severities = frozenset(i["severity"] for i in outcome["issue"])
+    if fmt == "json":
+        encoded = orjson.dumps(outcome, option=(orjson.OPT_INDENT_2 if pretty else 0) | orjson.OPT_APPEND_NEWLINE)
+        return _Result(label, None, severities, encoded, None)
+    return _Result(label, None, severities, None, outcome)
 
 
-def _results(files: list[Path], version: str | None, jobs: int, console: Console) -> Iterator[tuple[str, dict, str | None]]:
-    items = ((label, raw, version) for f in files for label, raw in _documents(f))
+def _results(files: list[Path], version: str | None, jobs: int, fmt: str) -> Iterator[_Result]:
+    pretty = len(files) == 1 and files[0].suffix != ".ndjson"
+    items = ((label, raw, version, fmt, pretty) for f in files for label, raw in _documents(f))
     if jobs <= 1:
         yield from map(_check_one, items)
         return
@@ -108,27 +127,29 @@ def validate(
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
     status = EXIT_OK
     counts = {"orders": 0, "error": 0, "warning": 0}
-    show_progress = format == "text" and console.is_terminal and any(f.suffix == ".ndjson" for f in files)
+    # the bar goes to stderr, so it shows whenever stderr is a terminal, even with JSON going to a file
+    show_progress = errors.is_terminal and any(f.suffix == ".ndjson" for f in files)
+    out = sys.stdout.buffer
     try:
         with Progress(console=errors, transient=True, disable=not show_progress) as progress:
             task = progress.add_task("validating", total=None)
-            for label, outcome, rejected in _results(files, fhir_version, jobs, console):
+            for result in _results(files, fhir_version, jobs, format):
                 progress.advance(task)
-                if rejected:
-                    errors.print(f"medval: {label}: {rejected}")
+                if result.rejected:
+                    errors.print(f"medval: {result.label}: {result.rejected}")
                     status = EXIT_USAGE
                     continue
                 counts["orders"] += 1
-                severities = {i["severity"] for i in outcome["issue"]}
-                if severities & {"error", "fatal"}:
+                if result.severities & {"error", "fatal"}:
                     counts["error"] += 1
                     status = max(status, EXIT_ISSUES)
-                elif "warning" in severities:
+                elif "warning" in result.severities:
                     counts["warning"] += 1
-                if format == "json":
-                    sys.stdout.write(orjson.dumps(outcome, option=orjson.OPT_INDENT_2 if len(files) == 1 else 0).decode() + "\n")
-                else:
-                    _print_report(console, label, outcome)
+                if result.encoded is not None:
+                    out.write(result.encoded)
+                elif result.outcome is not None:
+                    _print_report(console, result.label, result.outcome)
+        out.flush()
     except InputFileError as exc:
         errors.print(f"medval: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
