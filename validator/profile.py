@@ -245,13 +245,18 @@ class Profile:
     route_by_code: dict[tuple[str, str], str]
     route_by_text: dict[str, str]
     form_by_code: dict[tuple[str, str], str]
-    form_text: list[tuple[str, str]]  # (lower-case phrase, form id), longest first
+    form_text: list[tuple[re.Pattern[str], str]]  # (whole-word phrase, form id), longest phrase first
+    route_phrases: list[tuple[re.Pattern[str], str]]  # route phrases of 4+ letters, for free text; longest first
     count_units: frozenset[str]
     context: ContextKnowledge = EMPTY_CONTEXT
 
     @property
     def label(self) -> str:
         return f"medval {self.id} profile {self.version}"
+
+
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
 
 
 def _source(node: dict[str, Any]) -> str:
@@ -357,6 +362,8 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
             form_by_code[(c["system"], c["code"])] = f["id"]
         form_text += [(t.lower(), f["id"]) for t in f.get("text", [])]
     form_text.sort(key=lambda pair: len(pair[0]), reverse=True)
+    # short codes like "IT" or "PO" only ever match a whole text; longer phrases also inside free text
+    route_phrases = [(_whole_words(t), r) for t, r in sorted(route_by_text.items(), key=lambda kv: -len(kv[0])) if len(t) >= 4]
     count_units = frozenset(u.lower() for f in data["forms"] for u in f.get("unit_names", []))
 
     products = [_compile_product(p, forms, count_units, f"catalogue[{i}]") for i, p in enumerate(data["catalogue"])]
@@ -422,7 +429,8 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
         route_by_code=route_by_code,
         route_by_text=route_by_text,
         form_by_code=form_by_code,
-        form_text=form_text,
+        form_text=[(_whole_words(phrase), form) for phrase, form in form_text],
+        route_phrases=route_phrases,
         count_units=count_units,
         context=_compile_context(data.get("context")),
     )

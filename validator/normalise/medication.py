@@ -97,8 +97,8 @@ def _form_of(concepts: list[Any], texts: list[str], profile: Profile) -> str | N
             if form:
                 return form
     lowered = " ".join(texts).lower()
-    for phrase, form in profile.form_text:
-        if re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
+    for pattern, form in profile.form_text:
+        if pattern.search(lowered):
             return form
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..profile import Profile
@@ -30,9 +29,8 @@ def _phrase_match(text: str, profile: Profile) -> str | None:
     lowered = " ".join(text.lower().split())
     if lowered in profile.route_by_text:
         return profile.route_by_text[lowered]
-    # Longer phrases inside free text ("intrathecal via pump"); short codes like "IT" only whole.
-    for phrase, route in sorted(profile.route_by_text.items(), key=lambda kv: -len(kv[0])):
-        if len(phrase) >= 4 and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
+    for pattern, route in profile.route_phrases:  # longer phrases inside free text ("intrathecal via pump")
+        if pattern.search(lowered):
             return route
     return None
 
