@@ -39,3 +39,17 @@ def test_drug_identity_is_checked_a_linear_number_of_times(monkeypatch: pytest.M
     report = check(_bundle(n))
     assert report.orders == n
     assert calls <= 3 * n, f"{calls} identity checks for {n} orders"
+
+
+def test_the_garbage_collector_ends_as_the_caller_left_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    check(_bundle(3))
+    assert gc.isenabled()  # paused while the Bundle was checked, resumed after
+    gc.disable()
+    try:
+        check(_bundle(3))
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
