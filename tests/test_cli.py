@@ -177,3 +177,23 @@ def test_bytes_that_are_not_utf8_exit_2(tmp_path: Path) -> None:
     result = medval(str(path))
     assert result.returncode == 2
     assert "UTF-8" in result.stderr
+
+
+def test_a_folder_walk_skips_json_that_is_no_fhir_resource_but_names_it(tmp_path: Path) -> None:
+    write(tmp_path / "order.json", oral_order(5))
+    write(tmp_path / "manifest.json", {"name": "not a resource"})
+    result = run(str(tmp_path))
+    assert result.exit_code == 0
+    assert "manifest.json" in result.stderr and "skipped 1" in result.stderr
+    assert "1 checked" in result.stdout
+
+
+def test_a_named_file_that_is_no_fhir_resource_is_bad_input(tmp_path: Path) -> None:
+    result = run(str(write(tmp_path / "manifest.json", {"name": "not a resource"})))
+    assert result.exit_code == 2
+
+
+def test_broken_json_in_a_folder_is_still_bad_input(tmp_path: Path) -> None:
+    write(tmp_path / "order.json", oral_order(5))
+    (tmp_path / "broken.json").write_text('{"resourceType": "MedicationRequest",')
+    assert run(str(tmp_path)).exit_code == 2

@@ -28,17 +28,27 @@ class InputFileError(Exception):
     """A file medval cannot read or parse; the message is one line."""
 
 
-def _files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
+def _files(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """(file, found by walking a folder) for every file to check."""
+    found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson") and p.is_file())
+            found += [(p, True) for p in sorted(path.rglob("*")) if p.suffix in (".json", ".ndjson") and p.is_file()]
         else:
-            found.append(path)
+            found.append((path, False))
     return found
 
 
-def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
+def _is_other_json(raw: bytes) -> bool:
+    """A JSON object that is no FHIR resource at all (a manifest, a CDS Hooks request): not ours to judge in a folder walk."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False  # broken JSON is reported, never skipped
+    return isinstance(document, dict) and "resourceType" not in document
+
+
+def _documents(path: Path, in_folder: bool, skipped: list[Path]) -> Iterator[tuple[str, bytes]]:
     """(label, bytes) for each resource in a file: the file itself, or each line of an NDJSON file."""
     try:
         raw = path.read_bytes()
@@ -48,6 +58,8 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
         for n, line in enumerate(raw.splitlines(), 1):
             if line.strip():
                 yield f"{path}:{n}", line
+    elif in_folder and _is_other_json(raw):
+        skipped.append(path)
     else:
         yield str(path), raw
 
@@ -76,9 +88,9 @@ def _check_one(item: tuple[str, bytes, str | None, str, bool]) -> _Result:
     return _Result(label, None, severities, None, outcome)
 
 
-def _results(files: list[Path], version: str | None, jobs: int, fmt: str) -> Iterator[_Result]:
-    pretty = len(files) == 1 and files[0].suffix != ".ndjson"
-    items = ((label, raw, version, fmt, pretty) for f in files for label, raw in _documents(f))
+def _results(files: list[tuple[Path, bool]], version: str | None, jobs: int, fmt: str, skipped: list[Path]) -> Iterator[_Result]:
+    pretty = len(files) == 1 and files[0][0].suffix != ".ndjson"
+    items = ((label, raw, version, fmt, pretty) for f, in_folder in files for label, raw in _documents(f, in_folder, skipped))
     if jobs <= 1:
         yield from map(_check_one, items)
         return
@@ -128,12 +140,13 @@ def validate(
     status = EXIT_OK
     counts = {"orders": 0, "error": 0, "warning": 0}
     # the bar goes to stderr, so it shows whenever stderr is a terminal, even with JSON going to a file
-    show_progress = errors.is_terminal and any(f.suffix == ".ndjson" for f in files)
+    show_progress = errors.is_terminal and any(f.suffix == ".ndjson" for f, _ in files)
+    skipped: list[Path] = []
     out = sys.stdout.buffer
     try:
         with Progress(console=errors, transient=True, disable=not show_progress) as progress:
             task = progress.add_task("validating", total=None)
-            for result in _results(files, fhir_version, jobs, format):
+            for result in _results(files, fhir_version, jobs, format, skipped):
                 progress.advance(task)
                 if result.rejected:
                     errors.print(f"medval: {result.label}: {result.rejected}")
@@ -153,6 +166,9 @@ def validate(
     except InputFileError as exc:
         errors.print(f"medval: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    if skipped:
+        names = ", ".join(str(p) for p in skipped)
+        errors.print(f"medval: skipped {len(skipped)} JSON file(s) in folders that are not FHIR resources (no resourceType): {names}")
     if format == "text":
         console.print(f"\n{counts['orders']} checked: {counts['error']} with errors, {counts['warning']} with warnings only.")
     raise typer.Exit(status)
