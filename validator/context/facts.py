@@ -8,6 +8,7 @@ the same drug. No rule logic and no drug knowledge: that comes from the compiled
 
 from __future__ import annotations
 
+import calendar
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
@@ -139,7 +140,10 @@ def _status(concept: Any) -> str:
         return ""
     if isinstance(concept, str):
         return concept
-    return next((c for _, c in codings(concept)), "")
+    coded = codings(concept)
+    # the HL7 status code system decides; a local coding listed first must not hide it
+    hl7 = [c for system, c in coded if system.startswith(("http://terminology.hl7.org/CodeSystem/", "http://hl7.org/fhir/"))]
+    return next(iter(hl7 or [c for _, c in coded]), "")
 
 
 # ---------------------------------------------------------------- dates
@@ -148,7 +152,17 @@ _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
 def to_datetime(value: Any) -> datetime | None:
-    """Any FHIR date/dateTime/instant value (date, datetime, or a partial 'YYYY[-MM]' string) as an aware UTC datetime."""
+    """Any FHIR date/dateTime/instant value (date, datetime, or a partial 'YYYY[-MM]' string) as an aware UTC datetime.
+
+    None for what cannot be placed in time, including dates at the edge of the calendar (9999-12-31T23:00-05:00).
+    """
+    try:
+        return _to_datetime(value)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _to_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -164,8 +178,19 @@ def to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def age_years(birth_date: Any, on: datetime) -> int | None:
+def latest_birth_date(birth_date: Any) -> date | None:
+    """The latest day a (possibly partial) birth date can mean: '2014' -> 2014-12-31, so an age is never overstated."""
+    match = _PARTIAL.match(str(birth_date).strip()) if birth_date is not None else None
+    if match and not match[3]:
+        year, month = int(match[1]), int(match[2] or 12)
+        return date(year, month, calendar.monthrange(year, month)[1])
     born = to_datetime(birth_date)
+    return born.date() if born is not None else None
+
+
+def age_years(birth_date: Any, on: datetime) -> int | None:
+    """Whole years on `on`, or None when there is no usable birth date or it falls after `on`."""
+    born = latest_birth_date(birth_date)
     if born is None:
         return None
     years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
@@ -273,7 +298,7 @@ def active_conditions(context: Any) -> list[Any]:
 
 def matching_conditions(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
     """Active conditions, each with the first group it belongs to."""
-    groups = list(groups)
+    groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
     found = []
     for condition in active_conditions(context):
         group = first_match([getattr(condition, "code", None)], groups)
@@ -284,7 +309,7 @@ def matching_conditions(context: Any, groups: Iterable[CodeGroup]) -> list[tuple
 
 def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
     """Usable observations whose coded value (e.g. pregnancy status: pregnant) belongs to a group."""
-    groups = list(groups)
+    groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
     found = []
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):
@@ -305,7 +330,7 @@ class Measurement:
 
 def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> Measurement | None:
     """The most recent usable numeric observation coded in any of the groups, converted to `unit`."""
-    groups = list(groups)
+    groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
     best: Measurement | None = None
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..parse import parse_resource
-from . import PatientContext
+from . import ContextUnavailable, PatientContext
 
 CONTEXT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "Observation", "MedicationRequest", "MedicationStatement", "Medication")
+RECORD_TYPES = ("Patient", "Condition", "AllergyIntolerance", "Observation", "MedicationStatement")  # orders report their own errors
 
 
 class BundleIndex:
@@ -48,7 +49,7 @@ class BundleIndex:
             found = self._raw.get(tail)
         return self.model(found[0]) if found is not None else None
 
-    def context(self) -> PatientContext | None:
+    def context(self) -> PatientContext | ContextUnavailable | None:
         """The patient context the Bundle carries (built once), or None when it carries none.
 
         Its medications include every order in the Bundle; a rule skips the order it judges by identity.
@@ -56,12 +57,28 @@ class BundleIndex:
         if self._context is not False:
             return self._context
         kinds = {k: [self.model(i) for i in idx] for k, idx in self.by_type.items() if k in CONTEXT_TYPES}
+        # A record entry that is not valid FHIR is a source that failed, never a silent gap (its checks did not run).
+        failures = [
+            f"{kind} entry[{i}]: not valid FHIR, left out"
+            for kind, idx in self.by_type.items()
+            if kind in RECORD_TYPES
+            for i in idx
+            if self.model(i) is None
+        ]
         patients = [p for p in kinds.get("Patient", []) if p is not None]
-        others = [m for k in ("Condition", "AllergyIntolerance", "Observation", "MedicationStatement") for m in kinds.get(k, []) if m]
+        distinct = {getattr(p, "id", None) or id(p) for p in patients}
+        if len(distinct) > 1:  # records cannot be attributed to one patient: judge none of them against the order
+            self._context = ContextUnavailable(
+                f"the Bundle holds {len(distinct)} different Patient resources, so its records cannot be attributed to the order's patient",
+                configured=True,
+            )
+            return self._context
+        # what the patient has and is: a MedicationStatement is history, not the record the patient checks read
+        others = [m for k in ("Condition", "AllergyIntolerance", "Observation") for m in kinds.get(k, []) if m]
         orders = [m for m in kinds.get("MedicationRequest", []) if m is not None]
         statements = [m for m in kinds.get("MedicationStatement", []) if m is not None]
         has_record = bool(patients or others)
-        if not has_record and len(orders) + len(statements) < 2:
+        if not has_record and not failures and len(orders) + len(statements) < 2:
             self._context = None
             return None
         self._context = PatientContext(
@@ -73,13 +90,14 @@ class BundleIndex:
             medications=orders + statements,
             has_record=has_record,
             resolve=self.resolve,
+            failures=failures,
         )
         return self._context
 
 
 def context_from_resources(
     resources: list[dict[str, Any]], version: str = "4.0", source: str = "prefetch", failures: list[str] | None = None
-) -> PatientContext | None:
+) -> PatientContext | ContextUnavailable | None:
     """The patient context held by loose resources (CDS Hooks prefetch, FHIR server search results).
 
     Searchset Bundles among them are unpacked; references resolve by Type/id and by fullUrl when given.
@@ -94,10 +112,12 @@ def context_from_resources(
         else:
             entries.append({"resource": resource})
     context = BundleIndex(entries, version, source).context()
+    if isinstance(context, ContextUnavailable):
+        return context
     if context is None and failures:
         context = PatientContext(source=source, has_record=False)
     if context is not None and failures:
-        context.failures = list(failures)
+        context.failures = list(failures) + context.failures
     return context
 
 

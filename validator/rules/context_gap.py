@@ -14,7 +14,7 @@ RENAL = "renal function (renal-impairment)"
 PREGNANCY = "pregnancy and lactation"
 ALLERGY = "allergies (hypersensitivity)"
 CONDITIONS = "conditions (condition-not-recommended, condition-caution)"
-INTERACTIONS = "CNS depressant and epidural morphine interactions"
+INTERACTIONS = "interactions with other medications"
 HISTORY = "starting dose and titration history"
 
 PATIENT_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS, HISTORY)

@@ -48,7 +48,16 @@ def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> 
     if record is None or record.patient is None or profile.minimum_age is None:
         return
     on = F.order_date(order)
-    age = F.age_years(getattr(record.patient, "birthDate", None), on)
+    birth_date = getattr(record.patient, "birthDate", None)
+    age = F.age_years(birth_date, on)
+    if age is None and birth_date is not None:  # a birth date after the order (or unreadable): say the check did not run
+        yield Finding(
+            "patient-context-unavailable",
+            f"The age check did not run: the birth date {birth_date} gives no age on {on.date().isoformat()}.",
+            "subject",
+            profile.minimum_age.source,
+        )
+        return
     if age is None or age >= profile.minimum_age.value:
         return
     yield Finding(
