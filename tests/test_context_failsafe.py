@@ -93,3 +93,18 @@ def test_dates_at_the_edge_of_the_calendar_are_no_exception() -> None:
     check(bundle)  # no exception is the point; the order is still judged
     bundle["entry"][0]["resource"]["birthDate"] = "0001-01-01"
     assert check(bundle).findings
+
+
+def test_an_egfr_in_a_common_spelling_of_its_unit_is_read() -> None:
+    bundle = example("renal-egfr-low.json")
+    bundle["entry"][2]["resource"]["valueQuantity"] = {"value": 38, "unit": "mL/min/1.73 m²"}  # no UCUM code, as some labs send
+    assert "renal-impairment" in findings(bundle)
+
+
+def test_the_newest_egfr_decides_even_when_its_unit_cannot_be_read() -> None:
+    bundle = example("renal-egfr-recovered.json")  # 38 in May, 75 in November: recovered
+    assert "renal-impairment" not in findings(bundle)
+    bundle["entry"][2]["resource"]["valueQuantity"] = {"value": 75, "unit": "per m2 body surface"}
+    found = findings(bundle)
+    assert "renal-impairment" not in found  # the older, low value does not stand in for the newest
+    assert any("kidney-function check did not run" in t for t in found["patient-context-unavailable"])

@@ -268,7 +268,8 @@ def medication_active(resource: Any) -> bool:
 # ---------------------------------------------------------------- units
 
 _ANNOTATION = re.compile(r"\{[^}]*\}")
-_BSA = re.compile(r"/\s*(?:\{?1\.73[ _]?m2\}?|1\.73\s*m\^?2|\{1\.73_m2\})", re.I)
+# per 1.73 m2 of body surface, however written: {1.73_m2}, [1.73_m2], 1.73 m2, 1.73m^2, 1.73 m²
+_BSA = re.compile(r"/\s*[\[{]?1\.73[ _]?m(?:2|\^2|²)[\]}]?", re.I)
 
 
 def convert(value: float, unit: str | None, target: str) -> float | None:
@@ -324,12 +325,17 @@ def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tup
 class Measurement:
     observation: Any
     group: CodeGroup
-    value: float  # in the unit asked for
+    value: float | None  # in the unit asked for; None when the newest value's unit cannot be converted
     when: datetime | None
+    unit: str = ""  # as recorded
 
 
 def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> Measurement | None:
-    """The most recent usable numeric observation coded in any of the groups, converted to `unit`."""
+    """The most recent usable numeric observation coded in any of the groups, converted to `unit`.
+
+    The newest one decides: when its unit cannot be converted, its value is None (the check did not
+    run), never an older value in its place.
+    """
     groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
     best: Measurement | None = None
     for observation in getattr(context, "observations", None) or []:
@@ -339,12 +345,10 @@ def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> 
         quantity = getattr(observation, "valueQuantity", None)
         if group is None or quantity is None or quantity.value is None:
             continue
-        value = convert(float(quantity.value), quantity.code or quantity.unit, unit)
-        if value is None:
-            continue
         when = observation_time(observation)
         if best is None or (when or datetime.min.replace(tzinfo=UTC)) > (best.when or datetime.min.replace(tzinfo=UTC)):
-            best = Measurement(observation, group, value, when)
+            recorded = quantity.code or quantity.unit or ""
+            best = Measurement(observation, group, convert(float(quantity.value), recorded, unit), when, recorded)
     return best
 
 

@@ -81,7 +81,16 @@ def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> 
         reasons.append("active condition " + _quote([F.describe(c.code) for c, _ in conditions]))
     for test in profile.context.renal_tests:
         latest = F.latest_measurement(record, test.groups, test.unit)
-        if latest is not None and latest.value < test.below:
+        if latest is not None and latest.value is None:
+            when = f" of {latest.when.date().isoformat()}" if latest.when else ""
+            yield Finding(
+                "patient-context-unavailable",
+                f"The kidney-function check did not run: the most recent {latest.group.display}{when} is recorded in "
+                f"{latest.unit or 'no unit'!r}, which medval cannot convert to {_unit_text(test.unit)}.",
+                "subject",
+                test.source,
+            )
+        elif latest is not None and latest.value < test.below:
             when = f" on {latest.when.date().isoformat()}" if latest.when else ""
             reasons.append(
                 f"most recent {latest.group.display} {format_number(round(latest.value, 1))} {_unit_text(test.unit)}{when}, "
