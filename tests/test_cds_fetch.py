@@ -23,7 +23,7 @@ def _mock_server(router: respx.MockRouter, base: str = SERVER, birth_date: str =
         "Patient": router.get(f"{base}/Patient/1288992").respond(
             200, json={"resourceType": "Patient", "id": "1288992", "birthDate": birth_date}
         ),
-        "Condition": router.get(f"{base}/Condition", params={"patient": "1288992", "clinical-status": "active"}).respond(
+        "Condition": router.get(f"{base}/Condition", params={"patient": "1288992", "clinical-status": "active,recurrence,relapse"}).respond(
             200, json=_searchset({"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"}})
         ),
         "AllergyIntolerance": router.get(f"{base}/AllergyIntolerance").respond(200, json=_searchset()),

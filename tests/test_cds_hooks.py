@@ -40,10 +40,14 @@ def test_discovery_lists_order_select_and_order_sign_with_prefetch(client):
         assert service["id"] and service["title"] and service["description"]
         prefetch = service["prefetch"]
         assert prefetch["patient"] == "Patient/{{context.patientId}}"
-        assert prefetch["conditions"] == "Condition?patient={{context.patientId}}&clinical-status=active"
+        assert prefetch["conditions"] == "Condition?patient={{context.patientId}}&clinical-status=active,recurrence,relapse"
         assert prefetch["allergies"].startswith("AllergyIntolerance?patient={{context.patientId}}")
         assert "status=active" in prefetch["medicationRequests"] and "status=active" in prefetch["medicationStatements"]
-        assert prefetch["kidneyFunction"].startswith("Observation?patient={{context.patientId}}&code=http://loinc.org|")
+        assert prefetch["observations"].startswith("Observation?patient={{context.patientId}}&code=http://loinc.org|")
+        # every Observation code the profile's rules read: kidney function, and pregnancy and breastfeeding status
+        for loinc in ("33914-3", "82810-3", "63895-7"):
+            assert f"http://loinc.org|{loinc}" in prefetch["observations"]
+        assert "completed" in prefetch["medicationRequests"]  # titration history
 
 
 def test_intravenous_intrathecal_product_gives_critical_card_suggesting_intrathecal_route(client):

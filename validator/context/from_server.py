@@ -68,7 +68,7 @@ def _queries(patient_id: str, observation_codes: list[str]) -> list[_Query]:
     count = ("_count", str(PAGE_SIZE))
     queries = [
         _Query("Patient read", f"Patient/{patient_id}", expect="Patient"),
-        _Query("Condition search", "Condition", (("patient", patient_id), ("clinical-status", "active"), count)),
+        _Query("Condition search", "Condition", (("patient", patient_id), ("clinical-status", "active,recurrence,relapse"), count)),
         _Query("AllergyIntolerance search", "AllergyIntolerance", (("patient", patient_id), count)),
         # completed and stopped orders are the history the titration checks compare against
         _Query(

@@ -12,7 +12,6 @@ call needs a valid JWT bearer token (see cds_security.py).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 import time
@@ -64,41 +63,31 @@ PREFETCH_TYPES = {
     "allergies": "AllergyIntolerance",
     "medicationRequests": "MedicationRequest",
     "medicationStatements": "MedicationStatement",
-    "kidneyFunction": "Observation",
+    "observations": "Observation",
 }
 _MAX_CARD_RECORDS = 100_000
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id datatype; checked before it goes into a URL
 
 
-def prefetch_templates(kidney_codes: list[str]) -> dict[str, str]:
+def prefetch_templates(observation_codes: list[str]) -> dict[str, str]:
+    """The prefetch the services ask for: the same searches the FHIR server fetch makes (context.from_server)."""
     p = "{{context.patientId}}"
-    codes = ",".join(f"http://loinc.org|{c}" for c in kidney_codes)
-    return {
+    templates = {
         "patient": f"Patient/{p}",
-        "conditions": f"Condition?patient={p}&clinical-status=active",
+        "conditions": f"Condition?patient={p}&clinical-status=active,recurrence,relapse",
         "allergies": f"AllergyIntolerance?patient={p}",
-        "medicationRequests": f"MedicationRequest?patient={p}&status=active",
-        "medicationStatements": f"MedicationStatement?patient={p}&status=active",
-        "kidneyFunction": f"Observation?patient={p}&code={codes}&_sort=-date&_count=10",
+        # completed and stopped orders are the history the titration checks compare against
+        "medicationRequests": f"MedicationRequest?patient={p}&status=active,on-hold,completed,stopped",
+        "medicationStatements": f"MedicationStatement?patient={p}&status=active,intended,completed",
     }
+    if observation_codes:
+        codes = ",".join(f"http://loinc.org|{c}" for c in observation_codes)
+        templates["observations"] = f"Observation?patient={p}&code={codes}&_sort=-date&_count=50"
+    return templates
 
 
-def _profile_kidney_codes(profiles: ProfileSet) -> list[str]:
-    """LOINC codes a profile lists under a renal/kidney heading (whatever the profile schema calls it)."""
-    found: list[str] = []
-    stack: list[tuple[Any, bool]] = [(p.raw, False) for p in profiles.profiles]
-    while stack:
-        node, renal = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                inside = renal or "renal" in key.lower() or "kidney" in key.lower()
-                if key == "loinc" and inside and isinstance(value, list):
-                    found += [v["code"] for v in value if isinstance(v, dict) and isinstance(v.get("code"), str)]
-                elif isinstance(value, dict | list):
-                    stack.append((value, inside))
-        elif isinstance(node, list):
-            stack.extend((v, renal) for v in node if isinstance(v, dict | list))
-    return found
+def _profile_observation_codes(profiles: ProfileSet) -> list[str]:
+    return [c for p in profiles.profiles for c in p.context.observation_codes]
 
 
 class BadRequest(Exception):
@@ -244,9 +233,9 @@ class CdsService:
         self.verifier = JwtVerifier(settings, http_client)
         self.http_client = http_client
         self.feedback = FeedbackBook()
-        self.kidney_codes = list(dict.fromkeys(list(settings.kidney_loinc) + _profile_kidney_codes(profiles)))
-        self.templates = prefetch_templates(self.kidney_codes)
-        self._fetch_takes_codes = "observation_codes" in inspect.signature(fetch_patient_resources).parameters
+        # every LOINC code the loaded profiles' rules read (kidney function, pregnancy, breastfeeding, alcohol ...)
+        self.observation_codes = list(dict.fromkeys([*settings.extra_observation_loinc, *_profile_observation_codes(profiles)]))
+        self.templates = prefetch_templates(self.observation_codes)
 
     # --- security ---
     def audience(self, request: Request) -> str:
@@ -349,8 +338,6 @@ class CdsService:
             "client": self.http_client,
             "max_bytes": self.settings.fetch_max_bytes,
         }
-        if self._fetch_takes_codes:
-            kwargs["observation_codes"] = [f"http://loinc.org|{c}" for c in self.kidney_codes]
         started = time.monotonic()
         result = await fetch_patient_resources(base, body["context"]["patientId"], **kwargs)
         wanted = {PREFETCH_TYPES[k] for k in missing}

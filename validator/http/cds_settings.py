@@ -9,11 +9,6 @@ import orjson
 from pydantic import BaseModel, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Kidney-function observations asked for in the prefetch template and the server fetch (LOINC):
-# eGFR by MDRD (33914-3, 48642-3, 48643-1), by CKD-EPI (62238-1) and CKD-EPI 2021 (98979-8),
-# creatinine renal clearance (2164-2) and serum/plasma creatinine (2160-0). Laboratory codes, no drug knowledge.
-DEFAULT_KIDNEY_LOINC = ("33914-3", "48642-3", "48643-1", "62238-1", "98979-8", "2164-2", "2160-0")
-
 
 class TrustedClient(BaseModel):
     """A CDS client allowed to call: its JWT issuer, and where its public key comes from."""
@@ -78,10 +73,11 @@ class CdsSettings(BaseSettings):
     fetch_timeout_s: float = 2.0
     fetch_max_bytes: int = 2_000_000
     max_body_bytes: int = 5_000_000
-    kidney_loinc: Annotated[list[str], NoDecode] = list(DEFAULT_KIDNEY_LOINC)
+    # LOINC codes to prefetch beyond those the loaded profiles' rules read (MEDVAL_CDS_EXTRA_OBSERVATION_LOINC=a,b)
+    extra_observation_loinc: Annotated[list[str], NoDecode] = []
     source_url: str | None = None  # card.source.url, when the pharmacy publishes a page about medval
 
-    @field_validator("fhir_servers", "allowed_algorithms", "kidney_loinc", mode="before")
+    @field_validator("fhir_servers", "allowed_algorithms", "extra_observation_loinc", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _list(value)
