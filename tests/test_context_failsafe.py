@@ -108,3 +108,10 @@ def test_the_newest_egfr_decides_even_when_its_unit_cannot_be_read() -> None:
     found = findings(bundle)
     assert "renal-impairment" not in found  # the older, low value does not stand in for the newest
     assert any("kidney-function check did not run" in t for t in found["patient-context-unavailable"])
+
+
+def test_epidural_morphine_is_recognised_by_a_free_text_route() -> None:
+    bundle = example("epidural-morphine.json")
+    assert "epidural-morphine-interaction" in findings(bundle)
+    bundle["entry"][4]["resource"]["dosage"][0]["route"] = {"text": "Epidural injection"}
+    assert "epidural-morphine-interaction" in findings(bundle)

@@ -389,16 +389,14 @@ def dosages(resource: Any) -> list[Any]:
 
 
 def medication_routes(resource: Any, profile: Profile) -> set[str]:
-    """Profile route ids the medication is given by (route codes or text in its dosages)."""
+    """Profile route ids the medication is given by, read as an order's own route is (codes, OID systems, free text)."""
+    from ..normalise.route import normalise_route  # late, like normalise_order below
+
     routes = set()
     for dosage in dosages(resource):
         route = getattr(dosage, "route", None)
-        for system, code in codings(route):
-            if (system, code) in profile.route_by_code:
-                routes.add(profile.route_by_code[(system, code)])
-        for text in texts(route):
-            if text.lower() in profile.route_by_text:
-                routes.add(profile.route_by_text[text.lower()])
+        if route is not None and (found := normalise_route(route, None, profile, "").route) is not None:
+            routes.add(found)
     return routes
 
 
@@ -483,6 +481,7 @@ def _drug_history(context: Any, profile: Profile) -> tuple[list[datetime], list[
     if cache is not None and key in cache:
         return cache[key]
     from ..normalise import normalise_order  # late: normalise imports the profile module too
+    from .from_bundle import contained_resolver  # late: from_bundle imports parse, which imports normalise
 
     resolve = getattr(context, "resolve", None)
     profiles = ProfileSet([profile])
@@ -494,7 +493,7 @@ def _drug_history(context: Any, profile: Profile) -> tuple[list[datetime], list[
             continue
         target = _StatementAsOrder(resource) if resource.get_resource_type() == "MedicationStatement" else resource
         try:
-            normalised = normalise_order(target, profiles, _resolver(resource, resolve))
+            normalised = normalise_order(target, profiles, contained_resolver(resource, resolve))
         except Exception:  # a malformed history entry never stops the check of the order itself
             continue
         daily: dict[str, float] = {}
@@ -547,17 +546,6 @@ def active_other_drugs(context: Any, profile: Profile) -> list[Any]:
     if cache is not None:
         cache[key] = found
     return found
-
-
-def _resolver(resource: Any, fallback: Callable[[str], Any] | None) -> Callable[[str], Any]:
-    contained = {c.id: c for c in getattr(resource, "contained", None) or [] if getattr(c, "id", None)}
-
-    def resolve(reference: str) -> Any:
-        if reference.startswith("#"):
-            return contained.get(reference[1:])
-        return fallback(reference) if fallback else None
-
-    return resolve
 
 
 def order_date(order: Any) -> datetime:
