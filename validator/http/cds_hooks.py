@@ -32,6 +32,7 @@ from ..profile import ProfileSet, default_profiles
 from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
 from .cds_security import JwtVerifier
 from .cds_settings import CdsSettings, normalise_base_url
+from .observability import where
 
 log = logging.getLogger("medval.cds")
 
@@ -468,8 +469,9 @@ def build_cds_router(
             return JSONResponse(await service.cards(service_id, body))
         except BadRequest as exc:
             return _error(400, "invalid-request", str(exc))
-        except Exception:  # never a 5xx: a check that could not run says so
-            log.exception("cds-call service=%s failed", service_id)
+        except Exception as exc:  # never a 5xx: a check that could not run says so
+            # type and code location only: an exception's message can quote the order
+            log.error("cds-call service=%s failed: %s at %s", service_id, type(exc).__name__, where(exc))
             return JSONResponse({"cards": [_failure_card(service)]})
 
     @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404]})

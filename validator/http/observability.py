@@ -63,7 +63,7 @@ def _endpoint(scope: Scope) -> str:
     return getattr(endpoint, "__name__", "unmatched") if endpoint else "unmatched"
 
 
-def _where(exc: BaseException) -> str:
+def where(exc: BaseException) -> str:
     """file:line:function of the innermost frame: enough to find the bug, nothing from the data."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
@@ -111,7 +111,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:  # the last resort: every unexpected failure still gets an OperationOutcome
-            fields |= {"error_type": type(exc).__name__, "error_at": _where(exc)}
+            fields |= {"error_type": type(exc).__name__, "error_at": where(exc)}
             self.logger.error("unhandled-exception", extra={"fields": {**fields, "endpoint": _endpoint(scope)}})
             if status == 0:
                 status = 500
