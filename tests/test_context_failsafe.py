@@ -115,3 +115,13 @@ def test_epidural_morphine_is_recognised_by_a_free_text_route() -> None:
     assert "epidural-morphine-interaction" in findings(bundle)
     bundle["entry"][4]["resource"]["dosage"][0]["route"] = {"text": "Epidural injection"}
     assert "epidural-morphine-interaction" in findings(bundle)
+
+
+def test_an_undated_order_with_history_says_titration_did_not_run() -> None:
+    bundle = example("titration-too-fast-oral.json")
+    assert "titration-too-fast" in findings(bundle)
+    orders = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationRequest"]
+    newest = max(orders, key=lambda r: r.get("authoredOn", ""))
+    del newest["authoredOn"]
+    found = findings(bundle)
+    assert any("titration check did not run" in t for t in found.get("patient-context-unavailable", []))
