@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..normalise.medication import concept_texts, names_drug
 from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile, ProfileSet
 from ..units import UREG
 
@@ -28,10 +29,7 @@ def codings(concept: Any) -> list[tuple[str, str]]:
     return [(c.system or "", c.code or "") for c in getattr(concept, "coding", None) or [] if c.code]
 
 
-def texts(concept: Any) -> list[str]:
-    if concept is None:
-        return []
-    return [t for t in [getattr(concept, "text", None)] + [c.display for c in getattr(concept, "coding", None) or []] if t]
+texts = concept_texts  # one reading of a concept's words, shared with the normalisers
 
 
 def describe(concept: Any) -> str:
@@ -414,12 +412,7 @@ def other_medications(context: Any, order: Any) -> Iterator[Any]:
 
 
 def is_profile_drug(resource: Any, profile: Profile, resolve: Callable[[str], Any] | None) -> bool:
-    for concept in medication_concepts(resource, resolve):
-        if any(code in profile.drug_codes for code in codings(concept)):
-            return True
-        if any(profile.name_pattern.search(t) for t in texts(concept)):
-            return True
-    return False
+    return any(names_drug(concept, profile) for concept in medication_concepts(resource, resolve) if concept is not None)
 
 
 # ---------------------------------------------------------------- origin of the treated condition

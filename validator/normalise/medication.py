@@ -25,10 +25,11 @@ def _codings(concept: Any) -> list[Any]:
     return list(getattr(concept, "coding", None) or []) if concept is not None else []
 
 
-def _texts(concept: Any) -> list[str]:
+def concept_texts(concept: Any) -> list[str]:
+    """A CodeableConcept's text and its codings' displays, in that order."""
     if concept is None:
         return []
-    return [t for t in [concept.text] + [c.display for c in _codings(concept)] if t]
+    return [t for t in [getattr(concept, "text", None)] + [c.display for c in _codings(concept)] if t]
 
 
 def strength_from_text(text: str) -> Strength | None:
@@ -76,7 +77,7 @@ def _ingredient_strength(medication: Any, profile: Profile) -> Strength | None:
             continue
         item = version_field(ingredient, "item")  # R5 CodeableReference
         concept = version_field(ingredient, "itemCodeableConcept") or getattr(item, "concept", None)
-        if concept is not None and not _names_profile(concept, profile):
+        if concept is not None and not names_drug(concept, profile):
             continue
         strength = strength_from_ratio(ratio, profile.count_units)
         if strength is not None:
@@ -84,10 +85,11 @@ def _ingredient_strength(medication: Any, profile: Profile) -> Strength | None:
     return None
 
 
-def _names_profile(concept: Any, profile: Profile) -> bool:
+def names_drug(concept: Any, profile: Profile) -> bool:
+    """The concept names the profile's drug: one of its codes, or its name or a brand in the text."""
     if any((c.system or "", c.code or "") in profile.drug_codes for c in _codings(concept)):
         return True
-    return any(profile.name_pattern.search(t) for t in _texts(concept))
+    return any(profile.name_pattern.search(t) for t in concept_texts(concept))
 
 
 def _form_of(concepts: list[Any], texts: list[str], profile: Profile) -> str | None:
@@ -116,12 +118,12 @@ def normalise_medication(resource: Any, profiles: ProfileSet, resolve: Resolver)
     medication = resolve(reference.reference) if reference is not None and reference.reference else None
     med_concepts = [concept]
     form_concepts: list[Any] = []
-    texts = _texts(concept)
+    texts = concept_texts(concept)
     if medication is not None:
         med_concepts.append(getattr(medication, "code", None))
         dose_form = getattr(medication, "form", None) or getattr(medication, "doseForm", None)  # R4 form, R5 doseForm
         form_concepts.append(dose_form)
-        texts += _texts(getattr(medication, "code", None)) + _texts(dose_form)
+        texts += concept_texts(getattr(medication, "code", None)) + concept_texts(dose_form)
         for ingredient in getattr(medication, "ingredient", None) or []:
             item = version_field(ingredient, "item")
             med_concepts.append(version_field(ingredient, "itemCodeableConcept") or getattr(item, "concept", None))

@@ -133,16 +133,9 @@ def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool
     concepts = [getattr(allergy, "code", None)]
     for reaction in getattr(allergy, "reaction", None) or []:
         concepts.append(getattr(reaction, "substance", None))
-    for concept in concepts:
-        if concept is None:
-            continue
-        if any(code in profile.drug_codes for code in F.codings(concept)):
-            return True
-        if any(profile.name_pattern.search(t) for t in F.texts(concept)):
-            return True
-        if any(F.concept_matches(concept, g, names="always") for g in rule.groups):
-            return True
-    return False
+    concepts = [c for c in concepts if c is not None]
+    # the drug itself (its codes, name or brands), or the profile's allergy concepts (substance, "allergy to ...")
+    return any(F.names_drug(c, profile) for c in concepts) or F.first_match(concepts, rule.groups, names="always") is not None
 
 
 def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
