@@ -200,3 +200,16 @@ def test_environment_configures_the_provider(monkeypatch: pytest.MonkeyPatch) ->
     report = check(oral_order(5))
     assert "condition-not-recommended" in rules_of(report)
     assert respx.mock.calls[0].request.headers["Authorization"] == "Bearer env-token"
+
+
+@respx.mock
+def test_a_search_with_more_pages_uses_the_first_and_names_the_checks_the_rest_could_change() -> None:
+    paged = searchset(PARKINSON)
+    paged["link"] = [{"relation": "next", "url": f"{BASE}/Condition?patient=p1&page=2"}]
+    mock_all(respx.mock, Condition=httpx.Response(200, json=paged))
+    report = check(oral_order(5), context_provider=provider())
+    assert "condition-not-recommended" in rules_of(report)  # what was read still counts
+    [finding] = gap(report)
+    assert finding.severity == "warning"
+    assert "Condition search: more results than one page" in finding.text
+    assert "conditions (condition-not-recommended, condition-caution)" in finding.text

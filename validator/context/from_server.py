@@ -142,6 +142,10 @@ async def _run(
         return [], f"{query.label}: malformed Bundle.entry"
     resources = [e["resource"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     resources = [r for r in resources if isinstance(r.get("resourceType"), str) and r["resourceType"] != "OperationOutcome"]
+    links = body.get("link") if isinstance(body.get("link"), list) else []
+    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+        # more than one page: what was read is used, and the checks that need the rest say they did not run
+        return resources, f"{query.label}: more results than one page; the rest was not read"
     return resources, None
 
 
