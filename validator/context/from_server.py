@@ -34,7 +34,7 @@ from ..parse import detect_version
 from . import ContextUnavailable, PatientContext
 from .from_bundle import context_from_resources
 
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # the FHIR id datatype; checked before an id goes into a URL
 LOINC = "http://loinc.org"
 PAGE_SIZE = 100
 OBSERVATION_COUNT = 20

@@ -13,7 +13,6 @@ call needs a valid JWT bearer token (see cds_security.py).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import Counter, OrderedDict
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import check
 from ..context.from_bundle import CONTEXT_TYPES
-from ..context.from_server import fetch_patient_resources
+from ..context.from_server import FHIR_ID, fetch_patient_resources  # FHIR id datatype: checked before it goes into a URL
 from ..profile import ProfileSet, default_profiles
 from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
 from .cds_security import JwtVerifier
@@ -67,7 +66,6 @@ PREFETCH_TYPES = {
     "observations": "Observation",
 }
 _MAX_CARD_RECORDS = 100_000
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id datatype; checked before it goes into a URL
 
 
 def prefetch_templates(observation_codes: list[str]) -> dict[str, str]:
