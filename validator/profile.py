@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import orjson
 
+from .profile_therapy import AdjustmentLimits, AgeBandLimit, AnswerList, ScreeningSequence, compile_answer_lists, compile_therapy_dosing
 from .units import UnitKind, mass_factor, parse_unit
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
@@ -32,6 +33,8 @@ class Route:
     permitted: bool
     source: str
     reason: str = ""
+    verifiable: bool = True  # False: the sources mention the route but give nothing to check an order against
+    unverifiable_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,16 @@ class RouteDosing:
     adjustment_percent_by_origin: dict[str, Range] = field(default_factory=dict)
     discontinuation_warning: str = ""
     discontinuation_source: str = ""
+    # therapy over time (validator/profile_therapy.py); masses in mg like every other dose here
+    titration_max_step_daily: Limit | None = None  # largest labelled increase of the daily dose per titration interval
+    maximum_single: Limit | None = None  # of the labelled maximum regimen
+    maximum_times_per_day: float | None = None
+    taper_minimum_days: Limit | None = None  # shortest taper from a running dose to zero
+    maximum_daily_by_age: tuple[AgeBandLimit, ...] = ()
+    screening: ScreeningSequence | None = None
+    implant_same_dose_if_effect_over_hours: Limit | None = None
+    implant_no_increase_first_hours: Limit | None = None
+    maintenance_adjustment_percent_by_origin: dict[str, AdjustmentLimits] = field(default_factory=dict)
 
 
 SNOMED_SYSTEM = "http://snomed.info/sct"
@@ -144,6 +157,7 @@ class ContextKnowledge:
     origin: dict[str, tuple[CodeGroup, ...]]  # origin kind (the profile's own names) -> condition groups
     origin_label: str  # what the origin is of, for sentences ("spasticity")
     origin_source: str
+    answer_lists: dict[str, AnswerList] = field(default_factory=dict)  # coded observation answers by meaning
 
     @property
     def observation_codes(self) -> list[str]:
@@ -221,6 +235,7 @@ def _compile_context(node: dict[str, Any] | None) -> ContextKnowledge:
         origin={k: pick(v, f"context.origin.kinds.{k}") for k, v in origin.get("kinds", {}).items()},
         origin_label=origin.get("label", ""),
         origin_source=_source(origin),
+        answer_lists=compile_answer_lists(node.get("answer_lists")),
     )
 
 
@@ -249,10 +264,15 @@ class Profile:
     route_phrases: list[tuple[re.Pattern[str], str]]  # route phrases of 4+ letters, for free text; longest first
     count_units: frozenset[str]
     context: ContextKnowledge = EMPTY_CONTEXT
+    minimum_age_by_route: dict[str, Limit] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return f"medval {self.id} profile {self.version}"
+
+    def minimum_age_for(self, route: str | None) -> Limit | None:
+        """The route's own minimum age when the profile gives one, else the profile-wide one."""
+        return self.minimum_age_by_route.get(route or "", self.minimum_age)
 
 
 def _whole_words(phrase: str) -> re.Pattern[str]:
@@ -341,7 +361,15 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
     for i, r in enumerate(data["routes"]):
         if r["id"] in routes:
             raise ProfileError(f"routes[{i}].id: duplicate route {r['id']!r}")
-        routes[r["id"]] = Route(r["id"], r["display"], r["permitted"], _source(r), r.get("reason", ""))
+        routes[r["id"]] = Route(
+            r["id"],
+            r["display"],
+            r["permitted"],
+            _source(r),
+            r.get("reason", ""),
+            r.get("verifiable", True),
+            r.get("unverifiable_reason", ""),
+        )
         for c in r.get("codes", []):
             route_by_code[(c["system"], c["code"])] = r["id"]
             route_by_text.setdefault(c["code"].lower(), r["id"])
@@ -407,9 +435,14 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
             },
             discontinuation_warning=discontinuation.get("warning", ""),
             discontinuation_source=_source(discontinuation),
+            **compile_therapy_dosing(d, unit, f"dosing.{route_id}"),
         )
 
     population = data.get("population", {})
+    ages_by_route = population.get("minimum_age_by_route", {})
+    unknown_routes = [r for r in ages_by_route if r not in routes]
+    if unknown_routes:
+        raise ProfileError(f"population.minimum_age_by_route.{unknown_routes[0]}: unknown route")
     return Profile(
         id=data["id"],
         version=data["version"],
@@ -433,6 +466,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
         route_phrases=route_phrases,
         count_units=count_units,
         context=_compile_context(data.get("context")),
+        minimum_age_by_route={r: _plain_limit(v) for r, v in ages_by_route.items()},
     )
 
 
