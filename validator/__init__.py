@@ -30,7 +30,13 @@ def check(
     A lone order's patient is looked up through `context_provider`, by default the FHIR server
     MEDVAL_FHIR_BASE_URL names (none when it is unset).
     """
-    return check_document(data, fhir_version, profiles, context_provider or default_context_provider(), expected_type)
+    return check_document(
+        data,
+        fhir_version=fhir_version,
+        profiles=profiles,
+        context_provider=context_provider or default_context_provider(),
+        expected_type=expected_type,
+    )
 
 
 def validate(
@@ -40,5 +46,7 @@ def validate(
     context_provider: ContextProvider | None = None,
 ) -> Any:
     """A fhir.resources OperationOutcome for the order(s) in `data`."""
-    report = check_document(data, fhir_version, profiles, context_provider or default_context_provider())
+    report = check_document(
+        data, fhir_version=fhir_version, profiles=profiles, context_provider=context_provider or default_context_provider()
+    )
     return build_outcome(report.findings, report.version)

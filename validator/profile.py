@@ -32,6 +32,15 @@ class Route:
     permitted: bool
     source: str
     reason: str = ""
+    codings: tuple[tuple[str, str, str], ...] = ()  # (system, code, display) as the profile lists them
+
+    def coding(self, prefer_systems: list[str]) -> dict[str, str] | None:
+        """A FHIR Coding for this route, in the first of `prefer_systems` the profile has a code in."""
+        ranked = sorted(self.codings, key=lambda c: prefer_systems.index(c[0]) if c[0] in prefer_systems else len(prefer_systems))
+        if not ranked:
+            return None
+        system, code, display = ranked[0]
+        return {"system": system, "code": code, **({"display": display} if display else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +350,8 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
     for i, r in enumerate(data["routes"]):
         if r["id"] in routes:
             raise ProfileError(f"routes[{i}].id: duplicate route {r['id']!r}")
-        routes[r["id"]] = Route(r["id"], r["display"], r["permitted"], _source(r), r.get("reason", ""))
+        codings = tuple((c["system"], c["code"], c.get("display", "")) for c in r.get("codes", []) if c.get("system") and c.get("code"))
+        routes[r["id"]] = Route(r["id"], r["display"], r["permitted"], _source(r), r.get("reason", ""), codings)
         for c in r.get("codes", []):
             route_by_code[(c["system"], c["code"])] = r["id"]
             route_by_text.setdefault(c["code"].lower(), r["id"])

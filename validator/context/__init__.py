@@ -29,3 +29,7 @@ class ContextUnavailable:
 
     reason: str
     configured: bool = False
+
+
+# What a rule is told about the patient: the context, why there is none although one was configured, or None.
+RuleContext = PatientContext | ContextUnavailable | None

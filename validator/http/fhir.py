@@ -67,7 +67,7 @@ def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, st
 def _unsupported_profile_issue(requested: str, applied: list[str]) -> dict[str, Any]:
     checked = ", ".join(applied) or "the loaded profiles"
     text = f"The requested profile {requested[:200]!r} is not one medval has; the input was checked against {checked}."
-    issue = issue_dict(Finding("not-in-scope", text, "", "medval: loaded profiles"))
+    issue = issue_dict(Finding("not-in-scope", text, (), "medval: loaded profiles"))
     issue["code"] = "not-supported"
     return issue
 

@@ -69,7 +69,7 @@ def context_unavailable(order: NormalisedOrder, context: PatientContext | Contex
     yield Finding(
         "patient-context-unavailable",
         f"Patient-dependent checks did not run because {'; and '.join(reasons)}: {', '.join(named)}.",
-        "subject",
+        ("subject",),
         "medval: fail safe, a check that could not run is reported",
         severity,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..context import PatientContext
 from ..context.facts import condition_origin
-from ..findings import Finding
+from ..findings import Finding, Location
 from ..normalise import DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
 from ..units import format_mass, parse_unit
@@ -21,7 +21,7 @@ class DailyTotal:
     route: str
     mg: float
     basis: str
-    expression: str
+    location: Location
 
 
 def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
@@ -42,8 +42,8 @@ def _daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
         busiest = max(groups, key=lambda g: sum(d.daily_mg or 0 for d in g))
         mg = sum(d.daily_mg or 0 for d in busiest)
         basis = " + ".join(d.daily_basis for d in busiest)
-        expression = busiest[0].expression if len(busiest) == 1 else "dosageInstruction"
-        totals.append(DailyTotal(route, mg, basis, expression))
+        location = busiest[0].location if len(busiest) == 1 else ("dosageInstruction",)
+        totals.append(DailyTotal(route, mg, basis, location))
     return totals
 
 
@@ -53,7 +53,7 @@ def dose_problems(order: NormalisedOrder, context: PatientContext | None, profil
         yield Finding(
             "dose-unverified",
             "The order has no dosage instructions, so the route, dose and frequency checks did not run.",
-            "dosageInstruction",
+            ("dosageInstruction",),
             "medval: a dose that cannot be computed cannot be checked",
         )
     for dose in order.dosages:
@@ -61,12 +61,12 @@ def dose_problems(order: NormalisedOrder, context: PatientContext | None, profil
             yield Finding(
                 problem.rule,
                 f"{problem.reason[:1].upper()}{problem.reason[1:]}, so the dose checks did not run for this dosage.",
-                problem.expression,
+                problem.location,
                 "medval: a dose that cannot be computed cannot be checked",
             )
     for note in order.notes:
         yield Finding(
-            note.rule, f"{note.reason[:1].upper()}{note.reason[1:]} (at {note.expression}).", note.expression, "FHIR R4 2.1.28.0 (decimal)"
+            note.rule, f"{note.reason[:1].upper()}{note.reason[1:]} (at {note.expression}).", note.location, "FHIR R4 2.1.28.0 (decimal)"
         )
 
 
@@ -85,7 +85,7 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: PatientContext |
                 "daily-dose-exceeds-maximum",
                 f"Daily dose {format_mass(total.mg, dosing.unit)} exceeds the {format_mass(dosing.maximum_daily.value, dosing.unit)}/day "
                 f"{route} maximum ({total.basis}).",
-                total.expression,
+                total.location,
                 dosing.maximum_daily.source,
             )
 
@@ -115,7 +115,7 @@ def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | Non
             "daily-dose-above-usual",
             f"Daily dose {format_mass(total.mg, dosing.unit)} is above the usual {route} range of "
             f"{format_mass(usual.low, dosing.unit)} to {format_mass(usual.high, dosing.unit)}/day{qualifier} ({total.basis}).",
-            total.expression,
+            total.location,
             usual.source,
         )
 
@@ -152,7 +152,7 @@ def dose_unit_suspect(order: NormalisedOrder, context: PatientContext | None, pr
             f"The {route} dose is written in {dose.written_unit} ({dose.written}, {format_mass(dose.daily_mg, dosing.unit)}/day); "
             f"{route} doses of {profile.title} are in {format_mass(plausible.low, dosing.unit)} to "
             f"{format_mass(plausible.high, dosing.unit)}/day, so {format_mass(meant, dosing.unit)}/day was probably meant.",
-            dose.expression,
+            dose.location,
             plausible.source,
         )
 
@@ -168,6 +168,6 @@ def screening_dose_high(order: NormalisedOrder, context: PatientContext | None, 
                 "screening-dose-high",
                 f"A single {route} bolus of {format_mass(dose.single_mg, dosing.unit)} is above the "
                 f"{format_mass(dosing.screening_bolus.value, dosing.unit)} screening dose.",
-                dose.expression,
+                dose.location,
                 dosing.screening_bolus.source,
             )

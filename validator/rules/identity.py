@@ -19,7 +19,7 @@ def strength_unverified(order: NormalisedOrder, context: PatientContext | None, 
             "strength-unverified",
             f"The strength of {medication.description!r} could not be determined, so the product could not be checked against the "
             f"{profile.title} catalogue.",
-            medication.expression,
+            medication.location,
             "medval: product strength is needed to check the formulation catalogue",
         )
 
@@ -51,6 +51,6 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext |
     yield Finding(
         "formulation-not-in-catalog",
         f"{profile.title} {form} {strength.text} matches no product in the catalogue{where} (known: {', '.join(known)}).",
-        medication.expression,
+        medication.location,
         "; ".join(sorted({p.source for p in candidates or profile.products})),
     )

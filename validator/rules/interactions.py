@@ -42,6 +42,6 @@ def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iter
             yield Finding(
                 rule.rule,
                 f"The patient also has {_quote(found)} ({', '.join(dict.fromkeys(kinds))}): {_sentence(rule.text)}",
-                order.medication.expression,
+                order.medication.location,
                 rule.source,
             )

@@ -25,6 +25,6 @@ def abrupt_discontinuation(order: NormalisedOrder, context: PatientContext | Non
         yield Finding(
             "abrupt-discontinuation",
             f"This order is {order.status} outright with no taper: {dosing.discontinuation_warning}",
-            "status",
+            ("status",),
             dosing.discontinuation_source,
         )

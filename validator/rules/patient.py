@@ -11,7 +11,7 @@ from typing import Any
 
 from ..context import PatientContext
 from ..context import facts as F
-from ..findings import Finding
+from ..findings import Finding, Location
 from ..normalise import NormalisedOrder
 from ..profile import GroupRule, Profile
 from ..units import format_number
@@ -54,7 +54,7 @@ def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> 
         yield Finding(
             "patient-context-unavailable",
             f"The age check did not run: the birth date {birth_date} gives no age on {on.date().isoformat()}.",
-            "subject",
+            ("subject",),
             profile.minimum_age.source,
         )
         return
@@ -64,7 +64,7 @@ def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> 
         "pediatric-safety-not-established",
         f"The patient is {age} years old on {on.date().isoformat()}; the safety and efficacy of {profile.title} have not been "
         f"established below {format_number(profile.minimum_age.value)} years.",
-        "subject",
+        ("subject",),
         profile.minimum_age.source,
     )
 
@@ -87,7 +87,7 @@ def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> 
                 "patient-context-unavailable",
                 f"The kidney-function check did not run: the most recent {latest.group.display}{when} is recorded in "
                 f"{latest.unit or 'no unit'!r}, which medval cannot convert to {_unit_text(test.unit)}.",
-                "subject",
+                ("subject",),
                 test.source,
             )
         elif latest is not None and latest.value < test.below:
@@ -102,7 +102,7 @@ def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> 
     yield Finding(
         "renal-impairment",
         f"Renal impairment ({'; '.join(reasons)}): {_sentence(rule.text)}",
-        "subject",
+        ("subject",),
         "; ".join(dict.fromkeys(sources)),
     )
 
@@ -118,7 +118,7 @@ def _recorded_state(order: NormalisedOrder, context: Any, rule: GroupRule | None
     found = [F.describe(c.code) for c, _ in F.matching_conditions(record, rule.groups)]
     found += [F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups)]
     if found:
-        yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", "subject", rule.source)
+        yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", ("subject",), rule.source)
 
 
 def pregnancy(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
@@ -152,7 +152,7 @@ def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> 
         yield Finding(
             "hypersensitivity",
             f"The patient has an active {kind} to {F.describe(allergy.code)!r}{extra}: {_sentence(rule.text)}",
-            order.medication.expression,
+            order.medication.location,
             rule.source,
         )
 
@@ -169,29 +169,29 @@ def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterat
         if found:
             named = _quote([f"{F.describe(c.code)}" for c, _ in found])
             kinds = ", ".join(dict.fromkeys(g.display for _, g in found))
-            yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", "subject", rule.source)
+            yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", ("subject",), rule.source)
 
 
-def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[str, Any]]:
-    """(FHIRPath, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
+def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[Location, Any]]:
+    """(location, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
     resource = order.resource
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[Location, Any]] = []
     for i, concept in enumerate(getattr(resource, "reasonCode", None) or []):
-        found.append((f"reasonCode[{i}]", concept))
+        found.append((("reasonCode", i), concept))
     resolve = getattr(context, "resolve", None)
     for i, ref in enumerate(getattr(resource, "reasonReference", None) or []):
         target = resolve(ref.reference) if resolve and getattr(ref, "reference", None) else None
         if target is not None and getattr(target, "code", None) is not None:
-            found.append((f"reasonReference[{i}]", target.code))
+            found.append((("reasonReference", i), target.code))
         elif getattr(ref, "display", None):
-            found.append((f"reasonReference[{i}]", F._TextConcept(ref.display)))
+            found.append((("reasonReference", i), F._TextConcept(ref.display)))
     for i, reason in enumerate(getattr(resource, "reason", None) or []):  # R5 CodeableReference
         if getattr(reason, "concept", None) is not None:
-            found.append((f"reason[{i}].concept", reason.concept))
+            found.append((("reason", i, "concept"), reason.concept))
         reference = getattr(reason, "reference", None)
         target = resolve(reference.reference) if resolve and reference is not None and reference.reference else None
         if target is not None and getattr(target, "code", None) is not None:
-            found.append((f"reason[{i}].reference", target.code))
+            found.append((("reason", i, "reference"), target.code))
     return found
 
 

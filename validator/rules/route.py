@@ -23,14 +23,14 @@ def route_not_permitted(order: NormalisedOrder, context: PatientContext | None, 
                 "route-not-permitted",
                 f"{profile.title} must not be given by the {known.display} route ({route.written or known.display}): {known.reason} "
                 f"Permitted: {_permitted_routes(profile)}.",
-                route.expression,
+                route.location,
                 known.source,
             )
         elif route.route is None and route.unlisted:
             yield Finding(
                 "route-not-permitted",
                 f"Route {route.written!r} is not a route the {profile.title} profile lists; permitted: {_permitted_routes(profile)}.",
-                route.expression,
+                route.location,
                 "; ".join(sorted({r.source for r in profile.routes.values() if r.permitted})),
             )
 
@@ -43,7 +43,7 @@ def route_unverified(order: NormalisedOrder, context: PatientContext | None, pro
             yield Finding(
                 "route-unverified",
                 f"{said} and none can be inferred from the product, so the route checks did not run.",
-                route.expression,
+                route.location,
                 "medval: the route decides which limits apply",
             )
 
@@ -62,6 +62,6 @@ def route_form_mismatch(order: NormalisedOrder, context: PatientContext | None, 
             yield Finding(
                 "route-form-mismatch",
                 f"This {form.display} is for {intended} use, but the order gives it by the {profile.routes[route.route].display} route.",
-                route.expression,
+                route.location,
                 form.source,
             )

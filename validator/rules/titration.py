@@ -71,7 +71,7 @@ def starting_dose_high(order: NormalisedOrder, context: Any, profile: Profile) -
                     f"First {route} infusion of {format_mass(total.mg, dosing.unit)}/day is above the "
                     f"{format_mass(supported, dosing.unit)}/day that {basis} ({format_mass(screening, dosing.unit)}, "
                     f"x{format_number(factor)}) supports.",
-                    total.expression,
+                    total.location,
                     f"{dosing.maintenance_from_screening_factor.source}; {dosing.screening_bolus.source}",
                 )
 
@@ -87,7 +87,7 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
             f"No earlier order in the record, and this first {route} order starts at {format_mass(single, dosing.unit)} per dose "
             f"({format_mass(total.mg, dosing.unit)}/day), above the starting dose of {start} "
             f"{format_number(dosing.starting_times_per_day or 1)} times a day ({format_mass(start_daily, dosing.unit)}/day).",
-            total.expression,
+            total.location,
             dosing.starting_single.source,
         )
 
@@ -101,7 +101,7 @@ def _undated(order: NormalisedOrder, priors: list[F.PriorOrder], profile: Profil
             "patient-context-unavailable",
             f"The titration check did not run: the order has no authoredOn date, so it cannot be compared with the "
             f"{len(comparable)} earlier {profile.title} order(s) on record for the same route.",
-            "authoredOn",
+            ("authoredOn",),
             "medval: fail safe, a check that could not run is reported",
         )
 
@@ -141,7 +141,7 @@ def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -
                     f"The {route} daily dose goes up from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
                     f"{_days(days)} after the previous order ({when}); increases should be at least "
                     f"{format_number(interval)} days apart.",
-                    total.expression,
+                    total.location,
                     dosing.titration_interval_days.source,
                 )
         if dosing.adjustment_percent_by_origin:
@@ -181,6 +181,6 @@ def _intrathecal_step(
         f"The {route} daily dose goes {direction} from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
         f"({change:+.0f}%) {_days(days)} after the previous order ({when}); daily adjustments should stay "
         f"within {format_number(limit.low)}% to {format_number(limit.high)}% a day: {why}.",
-        total.expression,
+        total.location,
         limit.source,
     )
