@@ -101,6 +101,16 @@ class DoseFacts:
         return fhirpath(self.location)
 
 
+@dataclass(frozen=True, slots=True)
+class DailyTotal:
+    """The largest amount given in a day by one route: dosages sharing a sequence run together, sequences follow each other."""
+
+    route: str
+    mg: float
+    basis: str  # how it was computed, "30 mg x 4/day + ..."
+    location: Location  # the dosage it comes from, or ("dosageInstruction",) when several add up
+
+
 @dataclass(slots=True)
 class NormalisedOrder:
     resource_type: str
@@ -113,4 +123,4 @@ class NormalisedOrder:
     reason_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (system, code, display/text)
     notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
-    derived: dict[str, Any] = field(default_factory=dict)  # facts several rules read (daily totals), computed once
+    daily_totals: list[DailyTotal] = field(default_factory=list)  # per route; three rules read them

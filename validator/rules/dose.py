@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..context import PatientContext
-from ..context.facts import condition_origin
-from ..findings import Finding, Location
-from ..normalise import DoseFacts, NormalisedOrder
+from ..findings import Finding
+from ..normalise import DailyTotal, DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
+from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, parse_unit
 
 _UNIT_SLIP = 1000.0  # mg vs mcg
 _NOT_GIVEN = ("stopped", "cancelled", "completed", "entered-in-error")  # orders under which nothing more is given
 
 
-@dataclass(frozen=True, slots=True)
-class DailyTotal:
-    route: str
-    mg: float
-    basis: str
-    location: Location
-
-
 def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
-    """The largest daily amount per route: dosages sharing a sequence run together, sequences follow each other."""
-    if "daily_totals" not in order.derived:  # three rules read it
-        order.derived["daily_totals"] = _daily_totals(order)
-    return order.derived["daily_totals"]
-
-
-def _daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
-    by_route: dict[str, dict[int | None, list[DoseFacts]]] = {}
-    for dose in order.dosages:
-        if dose.route.route is not None and dose.daily_mg is not None:
-            by_route.setdefault(dose.route.route, {}).setdefault(dose.sequence, []).append(dose)
-    totals = []
-    for route, sequences in by_route.items():
-        groups = [[d] for d in sequences.pop(None, [])] + list(sequences.values())
-        busiest = max(groups, key=lambda g: sum(d.daily_mg or 0 for d in g))
-        mg = sum(d.daily_mg or 0 for d in busiest)
-        basis = " + ".join(d.daily_basis for d in busiest)
-        location = busiest[0].location if len(busiest) == 1 else ("dosageInstruction",)
-        totals.append(DailyTotal(route, mg, basis, location))
-    return totals
+    """The largest daily amount per route (computed once, when the order was normalised)."""
+    return order.daily_totals
 
 
 def dose_problems(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:

@@ -10,6 +10,7 @@ from ..context import facts as F
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from ..therapy import drug_facts
 from .patient import _quote, _sentence, applies
 
 
@@ -19,7 +20,7 @@ def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iter
         return
     resolve = context.resolve
     # the order judged is the profile's drug, so it is never among these
-    active = F.active_other_drugs(context, profile)
+    active = drug_facts(context, profile).active_other_drugs
     for rule in profile.context.interactions:
         if not applies(rule, order):
             continue

@@ -1,7 +1,7 @@
 """History-aware dose checks: the first order's starting dose, and how fast the dose goes up between orders.
 
 History is the other orders and statements in context for the same drug, dated before this one
-(validator.context.facts.prior_orders). Limits come from the route's dosing block in the profile.
+(validator.therapy.History.before). Limits come from the route's dosing block in the profile.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile, RouteDosing
+from ..therapy import MedicationUse, drug_facts
+from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, format_number
 from .dose import daily_totals
 
@@ -21,13 +23,13 @@ _EPS = 1e-9
 _HISTORY_SOURCES = ("MedicationRequest", "MedicationStatement")
 
 
-def _history(order: NormalisedOrder, context: Any, profile: Profile) -> list[F.PriorOrder] | None:
+def _history(order: NormalisedOrder, context: RuleContext, profile: Profile) -> list[MedicationUse] | None:
     """Earlier orders for the drug, or None when the history could not be read (no context, or its search failed)."""
     if not isinstance(context, PatientContext):
         return None
     if any(f.startswith(_HISTORY_SOURCES) for f in context.failures):
         return None
-    return F.prior_orders(context, order, profile)
+    return drug_facts(context, profile).history.before(order)
 
 
 def _days(days: float) -> str:
@@ -92,7 +94,7 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
         )
 
 
-def _undated(order: NormalisedOrder, priors: list[F.PriorOrder], profile: Profile) -> Iterator[Finding]:
+def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profile) -> Iterator[Finding]:
     """An undated order with earlier orders on its route cannot be compared with them: say so, never pass."""
     dosings = [profile.dosing[t.route] for t in _infusions(order) if t.route in profile.dosing]
     comparable = [p for p in priors if any(_same_dosing(profile, r, d) for d in dosings for r in p.daily_mg)]
@@ -159,7 +161,7 @@ def _intrathecal_step(
     route: str,
     when: str,
 ) -> Iterator[Finding]:
-    origin = F.condition_origin(context, profile)
+    origin = condition_origin(context, profile)
     label = profile.context.origin_label or "condition"
     limits = dosing.adjustment_percent_by_origin
     if origin in limits:
