@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import ContextUnavailable, PatientContext
+from ..context import ContextUnavailable, PatientContext, RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
@@ -39,7 +39,7 @@ def _failed_checks(failures: list[str]) -> list[str]:
     return [c for c in PATIENT_CHECKS if c in checks]
 
 
-def context_unavailable(order: NormalisedOrder, context: PatientContext | ContextUnavailable | None, profile: Profile) -> Iterator[Finding]:
+def context_unavailable(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     severity = ""
     reasons: list[str] = []
     checks: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import DailyTotal, DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
@@ -20,7 +20,7 @@ def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
     return order.daily_totals
 
 
-def dose_problems(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def dose_problems(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """Every dose or timing that could not be read says so: the daily checks did not run for it."""
     if not order.dosages and order.status not in _NOT_GIVEN:
         yield Finding(
@@ -47,7 +47,7 @@ def _dosing(profile: Profile, route: str) -> RouteDosing | None:
     return profile.dosing.get(route)
 
 
-def daily_dose_exceeds_maximum(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     for total in daily_totals(order):
         dosing = _dosing(profile, total.route)
         if dosing is None or dosing.maximum_daily is None:
@@ -69,7 +69,7 @@ def usual_range(dosing: RouteDosing, origin: str | None, origin_label: str = "")
     return dosing.usual_daily, ""
 
 
-def daily_dose_above_usual(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def daily_dose_above_usual(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     origin = condition_origin(context, profile)
     slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in daily_totals(order):
@@ -111,7 +111,7 @@ def unit_slip(dose: DoseFacts, profile: Profile) -> float | None:
     return None
 
 
-def dose_unit_suspect(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def dose_unit_suspect(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """A daily dose implausible in its written unit but plausible in the route's own: mg for mcg, or the reverse."""
     for dose in order.dosages:
         meant = unit_slip(dose, profile)
@@ -130,7 +130,7 @@ def dose_unit_suspect(order: NormalisedOrder, context: PatientContext | None, pr
         )
 
 
-def screening_dose_high(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def screening_dose_high(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     for dose in order.dosages:
         dosing = _dosing(profile, dose.route.route or "")
         if dosing is None or dosing.screening_bolus is None or dose.single_mg is None or not dose.timing.one_off:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
@@ -12,7 +12,7 @@ from ..profile import Profile
 _TOLERANCE = 1e-6
 
 
-def strength_unverified(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def strength_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     medication = order.medication
     if medication.problem is not None:
         yield Finding(
@@ -24,7 +24,7 @@ def strength_unverified(order: NormalisedOrder, context: PatientContext | None, 
         )
 
 
-def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def formulation_not_in_catalog(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     medication = order.medication
     if medication.strength is None or medication.product is not None:
         return

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
 from ..normalise import NormalisedOrder
@@ -14,7 +13,7 @@ from ..therapy import drug_facts
 from .patient import _quote, _sentence, applies
 
 
-def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def interactions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """cns-depressant-interaction, epidural-morphine-interaction: one issue per profile entry, naming what was found."""
     if not isinstance(context, PatientContext):
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
@@ -12,7 +12,7 @@ from ..profile import Profile
 STOPPING_STATUSES = ("stopped", "cancelled")
 
 
-def abrupt_discontinuation(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def abrupt_discontinuation(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     if order.status not in STOPPING_STATUSES:
         return
     routes = [d.route.route for d in order.dosages if d.route.route in profile.dosing] or list(profile.dosing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding, Location
 from ..normalise import NormalisedOrder
@@ -17,7 +17,7 @@ from ..profile import GroupRule, Profile
 from ..units import format_number
 
 
-def _record(context: Any) -> PatientContext | None:
+def _record(context: RuleContext) -> PatientContext | None:
     """The context when it holds the patient's record (not only other orders)."""
     return context if isinstance(context, PatientContext) and context.has_record else None
 
@@ -43,7 +43,7 @@ def _quote(items: list[str]) -> str:
     return ", ".join(f"'{i}'" for i in dict.fromkeys(items))
 
 
-def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     record = _record(context)
     if record is None or record.patient is None or profile.minimum_age is None:
         return
@@ -69,7 +69,7 @@ def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> 
     )
 
 
-def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def renal_impairment(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     record = _record(context)
     rule = profile.context.renal_conditions
     if record is None or rule is None:
@@ -111,7 +111,7 @@ def _unit_text(unit: str) -> str:
     return unit.replace("{", "").replace("}", "").replace("_", " ")
 
 
-def _recorded_state(order: NormalisedOrder, context: Any, rule: GroupRule | None) -> Iterator[Finding]:
+def _recorded_state(order: NormalisedOrder, context: RuleContext, rule: GroupRule | None) -> Iterator[Finding]:
     record = _record(context)
     if record is None or rule is None:
         return
@@ -121,11 +121,11 @@ def _recorded_state(order: NormalisedOrder, context: Any, rule: GroupRule | None
         yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", ("subject",), rule.source)
 
 
-def pregnancy(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def pregnancy(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     yield from _recorded_state(order, context, profile.context.pregnancy)
 
 
-def lactation(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def lactation(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     yield from _recorded_state(order, context, profile.context.lactation)
 
 
@@ -138,7 +138,7 @@ def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool
     return any(F.names_drug(c, profile) for c in concepts) or F.first_match(concepts, rule.groups, names="always") is not None
 
 
-def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def hypersensitivity(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     record = _record(context)
     rule = profile.context.hypersensitivity
     if record is None or rule is None:
@@ -157,7 +157,7 @@ def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> 
         )
 
 
-def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def conditions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """condition-not-recommended and condition-caution: one issue per profile entry, naming the patient's conditions."""
     record = _record(context)
     if record is None:
@@ -172,7 +172,7 @@ def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterat
             yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", ("subject",), rule.source)
 
 
-def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[Location, Any]]:
+def _reasons(order: NormalisedOrder, context: RuleContext) -> list[tuple[Location, Any]]:
     """(location, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
     resource = order.resource
     found: list[tuple[Location, Any]] = []
@@ -195,7 +195,7 @@ def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[Location, Any]]
     return found
 
 
-def indication(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def indication(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """indication-not-supported and off-label-indication, from the order's own reason (no patient record needed)."""
     reasons = [(expression, concept, F.Readable(concept)) for expression, concept in _reasons(order, context)]
     if not reasons:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
@@ -14,7 +14,7 @@ def _permitted_routes(profile: Profile) -> str:
     return ", ".join(r.display for r in profile.routes.values() if r.permitted)
 
 
-def route_not_permitted(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     for dose in order.dosages:
         route = dose.route
         if route.route is not None and not profile.routes[route.route].permitted:
@@ -35,7 +35,7 @@ def route_not_permitted(order: NormalisedOrder, context: PatientContext | None, 
             )
 
 
-def route_unverified(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     for dose in order.dosages:
         route = dose.route
         if route.route is None and not route.unlisted:
@@ -48,7 +48,7 @@ def route_unverified(order: NormalisedOrder, context: PatientContext | None, pro
             )
 
 
-def route_form_mismatch(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+def route_form_mismatch(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     form_id = order.medication.form
     if form_id is None:
         return

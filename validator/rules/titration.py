@@ -7,12 +7,13 @@ History is the other orders and statements in context for the same drug, dated b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
-from ..normalise import NormalisedOrder
+from ..normalise import DailyTotal, NormalisedOrder
 from ..profile import Profile, RouteDosing
 from ..therapy import MedicationUse, drug_facts
 from ..therapy.drug_facts import condition_origin
@@ -47,7 +48,7 @@ def _same_dosing(profile: Profile, route: str, dosing: RouteDosing) -> bool:
     return profile.dosing.get(route) is dosing
 
 
-def starting_dose_high(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def starting_dose_high(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     priors = _history(order, context, profile)
     if priors is None:
         return
@@ -108,7 +109,7 @@ def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profi
         )
 
 
-def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     priors = _history(order, context, profile)
     if not priors:
         return
@@ -147,20 +148,23 @@ def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -
                     dosing.titration_interval_days.source,
                 )
         if dosing.adjustment_percent_by_origin:
-            yield from _intrathecal_step(order, context, profile, dosing, total, before, days, route, when)
+            yield from _intrathecal_step(context, profile, _Step(total, dosing, before, days, route, when))
 
 
-def _intrathecal_step(
-    order: NormalisedOrder,
-    context: Any,
-    profile: Profile,
-    dosing: RouteDosing,
-    total: Any,
-    before: float,
-    days: float,
-    route: str,
-    when: str,
-) -> Iterator[Finding]:
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One change of the daily dose between the previous order and this one, on one route."""
+
+    total: DailyTotal  # this order's daily total on the route
+    dosing: RouteDosing
+    before: float  # the previous order's daily dose, in the route's unit
+    days: float  # since the previous order
+    route: str  # its display name
+    when: str  # the previous order's date
+
+
+def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> Iterator[Finding]:
+    total, dosing, before, days, route, when = step.total, step.dosing, step.before, step.days, step.route, step.when
     origin = condition_origin(context, profile)
     label = profile.context.origin_label or "condition"
     limits = dosing.adjustment_percent_by_origin
