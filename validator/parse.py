@@ -17,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from .findings import Finding, Location, Unavailable, fhirpath
+from .messages import say
 
 MAX_DEPTH = 64
 R4, R5 = "4.0", "5.0"
@@ -175,7 +176,7 @@ def parse_resource(resource: dict[str, Any], version: str, location: Location = 
     """Model of one resource, or None with input-invalid findings naming each bad element (under `location`)."""
     cls = model_class(resource.get("resourceType", ""), version)
     if cls is None:
-        return None, [Finding("input-invalid", f"{resource.get('resourceType')!r} is not a FHIR resource type.", location)]
+        return None, [say("input.unknown-type", location, kind=resource.get("resourceType"))]
     try:
         return cls.model_validate(resource), []
     except ValidationError as exc:
@@ -183,7 +184,7 @@ def parse_resource(resource: dict[str, Any], version: str, location: Location = 
         for error in exc.errors(include_url=False)[:50]:
             steps = _steps(tuple(error["loc"]))
             message = error["msg"].removeprefix("Value error, ")
-            findings.append(Finding("input-invalid", f"{fhirpath(steps) or 'The resource'}: {message}", (*location, *steps)))
+            findings.append(say("input.invalid-element", (*location, *steps), where=fhirpath(steps) or "The resource", problem=message))
         return None, findings
     except (ValueError, TypeError, RecursionError) as exc:
-        return None, [Finding("input-invalid", f"The resource could not be read: {exc}", location)]
+        return None, [say("input.unparseable", location, error=exc)]

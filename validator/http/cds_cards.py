@@ -109,16 +109,10 @@ def mentions_profiled_drug(resource: Any, profiles: ProfileSet) -> bool:
 
 
 def summary_of(finding: Finding, prefix: str = "") -> str:
-    """The finding's summary template (messages.py) under 140 characters; a finding made without one is cut
-    back to its first clause, keeping the numbers at the front of the finding's sentence."""
-    text = " ".join((message_summary(finding) or finding.text).split())
-    candidates = [text]
-    for mark in (". ", ": ", "; "):
-        if mark in text:
-            head = text.split(mark, 1)[0]
-            while head.count("(") > head.count(")") and " (" in head:  # never end inside a parenthesis
-                head = head[: head.rfind(" (")]
-            candidates.append(head.rstrip(".") + ".")
+    """Under 140 characters: the finding's sentence when it fits, else its message's summary template (messages.py)."""
+    candidates = [" ".join(finding.text.split())]
+    if (short := message_summary(finding)) is not None:
+        candidates.append(" ".join(short.split()))
     for candidate in candidates:
         if len(prefix) + len(candidate) <= SUMMARY_LIMIT:
             return prefix + candidate

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..context import ContextUnavailable, PatientContext, RuleContext
 from ..findings import Finding
+from ..messages import FAIL_SAFE_SOURCE, say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 
@@ -66,10 +67,4 @@ def context_unavailable(order: NormalisedOrder, context: RuleContext, profile: P
     if not checks:
         return
     named = [c for c in PATIENT_CHECKS if c in checks]
-    yield Finding(
-        "patient-context-unavailable",
-        f"Patient-dependent checks did not run because {'; and '.join(reasons)}: {', '.join(named)}.",
-        ("subject",),
-        "medval: fail safe, a check that could not run is reported",
-        severity,
-    )
+    yield say("context.unavailable", ("subject",), FAIL_SAFE_SOURCE, severity, reasons="; and ".join(reasons), checks=", ".join(named))

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import DailyTotal, DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
 from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, parse_unit
 
 _UNIT_SLIP = 1000.0  # mg vs mcg
+_UNCOMPUTABLE = "medval: a dose that cannot be computed cannot be checked"
 _NOT_GIVEN = ("stopped", "cancelled", "completed", "entered-in-error")  # orders under which nothing more is given
 
 
@@ -23,24 +25,22 @@ def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
 def dose_problems(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """Every dose or timing that could not be read says so: the daily checks did not run for it."""
     if not order.dosages and order.status not in _NOT_GIVEN:
-        yield Finding(
-            "dose-unverified",
-            "The order has no dosage instructions, so the route, dose and frequency checks did not run.",
-            ("dosageInstruction",),
-            "medval: a dose that cannot be computed cannot be checked",
-        )
+        yield say("dose.no-dosage", ("dosageInstruction",), _UNCOMPUTABLE)
     for dose in order.dosages:
         for problem in dose.problems:
-            yield Finding(
-                problem.rule,
-                f"{problem.reason[:1].upper()}{problem.reason[1:]}, so the dose checks did not run for this dosage.",
-                problem.location,
-                "medval: a dose that cannot be computed cannot be checked",
-            )
+            yield say(f"dosage.{problem.rule}", problem.location, _UNCOMPUTABLE, reason=_capitalised(problem.reason))
     for note in order.notes:
-        yield Finding(
-            note.rule, f"{note.reason[:1].upper()}{note.reason[1:]} (at {note.expression}).", note.location, "FHIR R4 2.1.28.0 (decimal)"
+        yield say(
+            f"dropped-value.{note.rule}",
+            note.location,
+            "FHIR R4 2.1.28.0 (decimal)",
+            reason=_capitalised(note.reason),
+            where=note.expression,
         )
+
+
+def _capitalised(reason: str) -> str:
+    return f"{reason[:1].upper()}{reason[1:]}"
 
 
 def _dosing(profile: Profile, route: str) -> RouteDosing | None:
@@ -54,12 +54,14 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
             continue
         if total.mg > dosing.maximum_daily.value * (1 + 1e-9):
             route = profile.routes[total.route].display
-            yield Finding(
-                "daily-dose-exceeds-maximum",
-                f"Daily dose {format_mass(total.mg, dosing.unit)} exceeds the {format_mass(dosing.maximum_daily.value, dosing.unit)}/day "
-                f"{route} maximum ({total.basis}).",
+            yield say(
+                "dose.above-maximum",
                 total.location,
                 dosing.maximum_daily.source,
+                daily=format_mass(total.mg, dosing.unit),
+                maximum=format_mass(dosing.maximum_daily.value, dosing.unit),
+                route=route,
+                basis=total.basis,
             )
 
 
@@ -84,12 +86,16 @@ def daily_dose_above_usual(order: NormalisedOrder, context: RuleContext, profile
         if dosing.maximum_daily is not None and total.mg > dosing.maximum_daily.value * (1 + 1e-9):
             continue  # the maximum rule already says it, more strongly
         route = profile.routes[total.route].display
-        yield Finding(
-            "daily-dose-above-usual",
-            f"Daily dose {format_mass(total.mg, dosing.unit)} is above the usual {route} range of "
-            f"{format_mass(usual.low, dosing.unit)} to {format_mass(usual.high, dosing.unit)}/day{qualifier} ({total.basis}).",
+        yield say(
+            "dose.above-usual",
             total.location,
             usual.source,
+            daily=format_mass(total.mg, dosing.unit),
+            route=route,
+            low=format_mass(usual.low, dosing.unit),
+            high=format_mass(usual.high, dosing.unit),
+            qualifier=qualifier,
+            basis=total.basis,
         )
 
 
@@ -120,13 +126,18 @@ def dose_unit_suspect(order: NormalisedOrder, context: RuleContext, profile: Pro
         dosing = profile.dosing[dose.route.route]
         plausible = dosing.plausible_daily
         route = profile.routes[dose.route.route].display
-        yield Finding(
-            "dose-unit-suspect",
-            f"The {route} dose is written in {dose.written_unit} ({dose.written}, {format_mass(dose.daily_mg, dosing.unit)}/day); "
-            f"{route} doses of {profile.title} are in {format_mass(plausible.low, dosing.unit)} to "
-            f"{format_mass(plausible.high, dosing.unit)}/day, so {format_mass(meant, dosing.unit)}/day was probably meant.",
+        yield say(
+            "dose.unit-slip",
             dose.location,
             plausible.source,
+            route=route,
+            unit=dose.written_unit,
+            written=dose.written,
+            daily=format_mass(dose.daily_mg, dosing.unit),
+            drug=profile.title,
+            low=format_mass(plausible.low, dosing.unit),
+            high=format_mass(plausible.high, dosing.unit),
+            meant=format_mass(meant, dosing.unit),
         )
 
 
@@ -137,10 +148,11 @@ def screening_dose_high(order: NormalisedOrder, context: RuleContext, profile: P
             continue
         if dose.single_mg > dosing.screening_bolus.value * (1 + 1e-9):
             route = profile.routes[dose.route.route].display
-            yield Finding(
-                "screening-dose-high",
-                f"A single {route} bolus of {format_mass(dose.single_mg, dosing.unit)} is above the "
-                f"{format_mass(dosing.screening_bolus.value, dosing.unit)} screening dose.",
+            yield say(
+                "dose.screening-high",
                 dose.location,
                 dosing.screening_bolus.source,
+                route=route,
+                single=format_mass(dose.single_mg, dosing.unit),
+                screening=format_mass(dosing.screening_bolus.value, dosing.unit),
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 
@@ -15,12 +16,12 @@ _TOLERANCE = 1e-6
 def strength_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     medication = order.medication
     if medication.problem is not None:
-        yield Finding(
-            "strength-unverified",
-            f"The strength of {medication.description!r} could not be determined, so the product could not be checked against the "
-            f"{profile.title} catalogue.",
+        yield say(
+            "identity.strength-unverified",
             medication.location,
             "medval: product strength is needed to check the formulation catalogue",
+            medication=medication.description,
+            drug=profile.title,
         )
 
 
@@ -48,9 +49,13 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: RuleContext, pro
     form = profile.forms[medication.form].display if medication.form else "product"
     where = " for the " + ", ".join(sorted(profile.routes[r].display for r in routes)) + " route" if routes else ""
     known = sorted({p.display for p in candidates}) or sorted({p.display for p in profile.products})
-    yield Finding(
-        "formulation-not-in-catalog",
-        f"{profile.title} {form} {strength.text} matches no product in the catalogue{where} (known: {', '.join(known)}).",
+    yield say(
+        "identity.not-in-catalog",
         medication.location,
         "; ".join(sorted({p.source for p in candidates or profile.products})),
+        drug=profile.title,
+        form=form,
+        strength=strength.text,
+        where=where,
+        known=", ".join(known),
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 from ..therapy import drug_facts
@@ -39,9 +40,11 @@ def interactions(order: NormalisedOrder, context: RuleContext, profile: Profile)
                 found.append(F.describe(condition.code))
                 kinds.append(group.display)
         if found:
-            yield Finding(
-                rule.rule,
-                f"The patient also has {_quote(found)} ({', '.join(dict.fromkeys(kinds))}): {_sentence(rule.text)}",
+            yield say(
+                f"interaction.{rule.rule}",
                 order.medication.location,
                 rule.source,
+                found=_quote(found),
+                kinds=", ".join(dict.fromkeys(kinds)),
+                text=_sentence(rule.text),
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 
@@ -22,9 +23,10 @@ def abrupt_discontinuation(order: NormalisedOrder, context: RuleContext, profile
         if not dosing.discontinuation_warning or dosing.discontinuation_warning in warned:
             continue
         warned.add(dosing.discontinuation_warning)
-        yield Finding(
-            "abrupt-discontinuation",
-            f"This order is {order.status} outright with no taper: {dosing.discontinuation_warning}",
+        yield say(
+            "discontinuation.abrupt",
             ("status",),
             dosing.discontinuation_source,
+            status=order.status,
+            warning=dosing.discontinuation_warning,
         )

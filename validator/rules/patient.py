@@ -12,6 +12,7 @@ from typing import Any
 from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding, Location
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import GroupRule, Profile
 from ..units import format_number
@@ -51,21 +52,18 @@ def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Prof
     birth_date = getattr(record.patient, "birthDate", None)
     age = F.age_years(birth_date, on)
     if age is None and birth_date is not None:  # a birth date after the order (or unreadable): say the check did not run
-        yield Finding(
-            "patient-context-unavailable",
-            f"The age check did not run: the birth date {birth_date} gives no age on {on.date().isoformat()}.",
-            ("subject",),
-            profile.minimum_age.source,
-        )
+        yield say("age.unreadable", ("subject",), profile.minimum_age.source, birth_date=birth_date, on=on.date().isoformat())
         return
     if age is None or age >= profile.minimum_age.value:
         return
-    yield Finding(
-        "pediatric-safety-not-established",
-        f"The patient is {age} years old on {on.date().isoformat()}; the safety and efficacy of {profile.title} have not been "
-        f"established below {format_number(profile.minimum_age.value)} years.",
+    yield say(
+        "age.below-minimum",
         ("subject",),
         profile.minimum_age.source,
+        age=age,
+        on=on.date().isoformat(),
+        drug=profile.title,
+        minimum=format_number(profile.minimum_age.value),
     )
 
 
@@ -83,12 +81,14 @@ def renal_impairment(order: NormalisedOrder, context: RuleContext, profile: Prof
         latest = F.latest_measurement(record, test.groups, test.unit)
         if latest is not None and latest.value is None:
             when = f" of {latest.when.date().isoformat()}" if latest.when else ""
-            yield Finding(
-                "patient-context-unavailable",
-                f"The kidney-function check did not run: the most recent {latest.group.display}{when} is recorded in "
-                f"{latest.unit or 'no unit'!r}, which medval cannot convert to {_unit_text(test.unit)}.",
+            yield say(
+                "renal.unit-unconvertible",
                 ("subject",),
                 test.source,
+                test=latest.group.display,
+                when=when,
+                unit=latest.unit or "no unit",
+                target=_unit_text(test.unit),
             )
         elif latest is not None and latest.value < test.below:
             when = f" on {latest.when.date().isoformat()}" if latest.when else ""
@@ -99,12 +99,7 @@ def renal_impairment(order: NormalisedOrder, context: RuleContext, profile: Prof
             sources.append(test.source)
     if not reasons:
         return
-    yield Finding(
-        "renal-impairment",
-        f"Renal impairment ({'; '.join(reasons)}): {_sentence(rule.text)}",
-        ("subject",),
-        "; ".join(dict.fromkeys(sources)),
-    )
+    yield say("renal.impaired", ("subject",), "; ".join(dict.fromkeys(sources)), reasons="; ".join(reasons), text=_sentence(rule.text))
 
 
 def _unit_text(unit: str) -> str:
@@ -118,7 +113,7 @@ def _recorded_state(order: NormalisedOrder, context: RuleContext, rule: GroupRul
     found = [F.describe(c.code) for c, _ in F.matching_conditions(record, rule.groups)]
     found += [F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups)]
     if found:
-        yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", ("subject",), rule.source)
+        yield say(f"recorded-state.{rule.rule}", ("subject",), rule.source, found=_quote(found), text=_sentence(rule.text))
 
 
 def pregnancy(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
@@ -149,11 +144,14 @@ def hypersensitivity(order: NormalisedOrder, context: RuleContext, profile: Prof
         kind = str(getattr(allergy, "type", None) or "allergy or intolerance")
         criticality = getattr(allergy, "criticality", None)
         extra = f", criticality {criticality}" if criticality else ""
-        yield Finding(
-            "hypersensitivity",
-            f"The patient has an active {kind} to {F.describe(allergy.code)!r}{extra}: {_sentence(rule.text)}",
+        yield say(
+            "hypersensitivity.active",
             order.medication.location,
             rule.source,
+            kind=kind,
+            allergen=F.describe(allergy.code),
+            extra=extra,
+            text=_sentence(rule.text),
         )
 
 
@@ -169,7 +167,7 @@ def conditions(order: NormalisedOrder, context: RuleContext, profile: Profile) -
         if found:
             named = _quote([f"{F.describe(c.code)}" for c, _ in found])
             kinds = ", ".join(dict.fromkeys(g.display for _, g in found))
-            yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", ("subject",), rule.source)
+            yield say(f"condition.{rule.rule}", ("subject",), rule.source, named=named, kinds=kinds, text=_sentence(rule.text))
 
 
 def _reasons(order: NormalisedOrder, context: RuleContext) -> list[tuple[Location, Any]]:
@@ -206,10 +204,12 @@ def indication(order: NormalisedOrder, context: RuleContext, profile: Profile) -
         for expression, concept, readable in reasons:
             group = F.first_match([readable], rule.groups)
             if group is not None:
-                yield Finding(
-                    rule.rule,
-                    f"The order's reason {F.describe(concept)!r} is {group.display}: {_sentence(rule.text)}",
+                yield say(
+                    f"indication.{rule.rule}",
                     expression,
                     rule.source,
+                    reason=F.describe(concept),
+                    group=group.display,
+                    text=_sentence(rule.text),
                 )
                 break

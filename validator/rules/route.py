@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 
@@ -19,19 +20,24 @@ def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: P
         route = dose.route
         if route.route is not None and not profile.routes[route.route].permitted:
             known = profile.routes[route.route]
-            yield Finding(
-                "route-not-permitted",
-                f"{profile.title} must not be given by the {known.display} route ({route.written or known.display}): {known.reason} "
-                f"Permitted: {_permitted_routes(profile)}.",
+            yield say(
+                "route.forbidden",
                 route.location,
                 known.source,
+                drug=profile.title,
+                route=known.display,
+                written=route.written or known.display,
+                reason=known.reason,
+                permitted=_permitted_routes(profile),
             )
         elif route.route is None and route.unlisted:
-            yield Finding(
-                "route-not-permitted",
-                f"Route {route.written!r} is not a route the {profile.title} profile lists; permitted: {_permitted_routes(profile)}.",
+            yield say(
+                "route.unlisted",
                 route.location,
                 "; ".join(sorted({r.source for r in profile.routes.values() if r.permitted})),
+                written=route.written,
+                drug=profile.title,
+                permitted=_permitted_routes(profile),
             )
 
 
@@ -39,13 +45,11 @@ def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Prof
     for dose in order.dosages:
         route = dose.route
         if route.route is None and not route.unlisted:
-            said = f"Route {route.written!r} is not recognised" if route.written else "No route is given"
-            yield Finding(
-                "route-unverified",
-                f"{said} and none can be inferred from the product, so the route checks did not run.",
-                route.location,
-                "medval: the route decides which limits apply",
-            )
+            source = "medval: the route decides which limits apply"
+            if route.written:
+                yield say("route.unrecognised", route.location, source, written=route.written)
+            else:
+                yield say("route.missing", route.location, source)
 
 
 def route_form_mismatch(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
@@ -59,9 +63,11 @@ def route_form_mismatch(order: NormalisedOrder, context: RuleContext, profile: P
             continue
         if route.route not in form.routes:
             intended = ", ".join(profile.routes[r].display for r in form.routes)
-            yield Finding(
-                "route-form-mismatch",
-                f"This {form.display} is for {intended} use, but the order gives it by the {profile.routes[route.route].display} route.",
+            yield say(
+                "route.form-mismatch",
                 route.location,
                 form.source,
+                form=form.display,
+                intended=intended,
+                route=profile.routes[route.route].display,
             )

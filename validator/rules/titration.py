@@ -13,6 +13,7 @@ from typing import Any
 from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
+from ..messages import FAIL_SAFE_SOURCE, say
 from ..normalise import DailyTotal, NormalisedOrder
 from ..profile import Profile, RouteDosing
 from ..therapy import MedicationUse, drug_facts
@@ -69,13 +70,16 @@ def starting_dose_high(order: NormalisedOrder, context: RuleContext, profile: Pr
             factor = dosing.maintenance_from_screening_factor.value
             supported = screening * factor
             if total.mg > supported * (1 + _EPS):
-                yield Finding(
-                    "starting-dose-high",
-                    f"First {route} infusion of {format_mass(total.mg, dosing.unit)}/day is above the "
-                    f"{format_mass(supported, dosing.unit)}/day that {basis} ({format_mass(screening, dosing.unit)}, "
-                    f"x{format_number(factor)}) supports.",
+                yield say(
+                    "start.above-screening",
                     total.location,
                     f"{dosing.maintenance_from_screening_factor.source}; {dosing.screening_bolus.source}",
+                    route=route,
+                    daily=format_mass(total.mg, dosing.unit),
+                    supported=format_mass(supported, dosing.unit),
+                    basis=basis,
+                    screening=format_mass(screening, dosing.unit),
+                    factor=format_number(factor),
                 )
 
 
@@ -85,13 +89,16 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
     start_daily = dosing.starting_single.value * (dosing.starting_times_per_day or 1)
     start = format_mass(dosing.starting_single.value, dosing.unit)
     if single > dosing.starting_single.value * (1 + _EPS) or total.mg > start_daily * (1 + _EPS):
-        yield Finding(
-            "starting-dose-high",
-            f"No earlier order in the record, and this first {route} order starts at {format_mass(single, dosing.unit)} per dose "
-            f"({format_mass(total.mg, dosing.unit)}/day), above the starting dose of {start} "
-            f"{format_number(dosing.starting_times_per_day or 1)} times a day ({format_mass(start_daily, dosing.unit)}/day).",
+        yield say(
+            "start.above-starting-dose",
             total.location,
             dosing.starting_single.source,
+            route=route,
+            single=format_mass(single, dosing.unit),
+            daily=format_mass(total.mg, dosing.unit),
+            start=start,
+            times=format_number(dosing.starting_times_per_day or 1),
+            start_daily=format_mass(start_daily, dosing.unit),
         )
 
 
@@ -100,13 +107,7 @@ def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profi
     dosings = [profile.dosing[t.route] for t in _infusions(order) if t.route in profile.dosing]
     comparable = [p for p in priors if any(_same_dosing(profile, r, d) for d in dosings for r in p.daily_mg)]
     if comparable:
-        yield Finding(
-            "patient-context-unavailable",
-            f"The titration check did not run: the order has no authoredOn date, so it cannot be compared with the "
-            f"{len(comparable)} earlier {profile.title} order(s) on record for the same route.",
-            ("authoredOn",),
-            "medval: fail safe, a check that could not run is reported",
-        )
+        yield say("titration.undated", ("authoredOn",), FAIL_SAFE_SOURCE, count=len(comparable), drug=profile.title)
 
 
 def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
@@ -139,13 +140,16 @@ def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Pr
         if dosing.titration_interval_days is not None:
             interval = dosing.titration_interval_days.value
             if total.mg > before * (1 + _EPS) and days < interval - _EPS:
-                yield Finding(
-                    "titration-too-fast",
-                    f"The {route} daily dose goes up from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-                    f"{_days(days)} after the previous order ({when}); increases should be at least "
-                    f"{format_number(interval)} days apart.",
+                yield say(
+                    "titration.interval",
                     total.location,
                     dosing.titration_interval_days.source,
+                    route=route,
+                    before=format_mass(before, dosing.unit),
+                    after=format_mass(total.mg, dosing.unit),
+                    days=_days(days),
+                    when=when,
+                    interval=format_number(interval),
                 )
         if dosing.adjustment_percent_by_origin:
             yield from _intrathecal_step(context, profile, _Step(total, dosing, before, days, route, when))
@@ -182,11 +186,18 @@ def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> It
     if abs(change) <= allowed * (1 + 1e-6):
         return
     direction = "up" if change > 0 else "down"
-    yield Finding(
-        "titration-too-fast",
-        f"The {route} daily dose goes {direction} from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-        f"({change:+.0f}%) {_days(days)} after the previous order ({when}); daily adjustments should stay "
-        f"within {format_number(limit.low)}% to {format_number(limit.high)}% a day: {why}.",
+    yield say(
+        "titration.step",
         total.location,
         limit.source,
+        route=route,
+        direction=direction,
+        before=format_mass(before, dosing.unit),
+        after=format_mass(total.mg, dosing.unit),
+        change=f"{change:+.0f}%",
+        days=_days(days),
+        when=when,
+        low=format_number(limit.low),
+        high=format_number(limit.high),
+        why=why,
     )
