@@ -11,6 +11,7 @@ from ..normalise import DailyTotal, DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
 from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, parse_unit
+from .registry import emits
 
 _UNIT_SLIP = 1000.0  # mg vs mcg
 _UNCOMPUTABLE = "medval: a dose that cannot be computed cannot be checked"
@@ -22,8 +23,17 @@ def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
     return order.daily_totals
 
 
+@emits("dose-unverified", "dose-unit-invalid", "frequency-unverified", "input-invalid")
 def dose_problems(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """Every dose or timing that could not be read says so: the daily checks did not run for it."""
+    """What it checks: every dose or timing that could not be read: no dosage at all, no dose, a unit that is no
+    amount of drug, no usable timing, or a number that is NaN or Infinity.
+    Why: a daily dose that cannot be computed cannot be checked against the limits (fail safe). The code says
+    which value was missing (messages.py: dosage.* and dropped-value.*). Source: FHIR R4 Dosage and decimal.
+    Example that fires: examples/orders/oral-no-dose.json examples/orders/oral-no-timing.json
+    examples/orders/oral-dose-unit-puff.json
+    Example that does not fire: examples/orders/oral-tablet-tid.json
+    Fix: give a dose quantity in a unit of mass or of the product (tablet, mL) and a timing with a frequency.
+    """
     if not order.dosages and order.status not in _NOT_GIVEN:
         yield say("dose.no-dosage", ("dosageInstruction",), _UNCOMPUTABLE)
     for dose in order.dosages:
@@ -47,7 +57,15 @@ def _dosing(profile: Profile, route: str) -> RouteDosing | None:
     return profile.dosing.get(route)
 
 
+@emits("daily-dose-exceeds-maximum")
 def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the largest amount the order allows in a day, per route, is above the profile's maximum.
+    Why: above the maximum the risk of toxicity rises. Source: the profile's maximum daily dose per route (for
+    baclofen, 80 mg/day oral, StatPearls Baclofen monograph, Dosing).
+    Example that fires: examples/orders/oral-max-exceeded.json
+    Example that does not fire: examples/orders/oral-prn-capped.json
+    Fix: lower the dose or the frequency (the CDS card suggests the same schedule at the maximum).
+    """
     for total in daily_totals(order):
         dosing = _dosing(profile, total.route)
         if dosing is None or dosing.maximum_daily is None:
@@ -71,7 +89,16 @@ def usual_range(dosing: RouteDosing, origin: str | None, origin_label: str = "")
     return dosing.usual_daily, ""
 
 
+@emits("daily-dose-above-usual")
 def daily_dose_above_usual(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a daily dose above the usual range for the route (and, when known, the origin of the
+    treated condition), but not above the maximum.
+    Why: doses above the usual range deserve a second look even when allowed. Source: the profile's usual
+    ranges (for baclofen intrathecal, 300-800 mcg/day spinal, 90-703 mcg/day cerebral, StatPearls Dosing).
+    Example that fires: examples/orders/intrathecal-above-usual.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: confirm the dose is intended, or lower it into the usual range.
+    """
     origin = condition_origin(context, profile)
     slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in daily_totals(order):
@@ -117,8 +144,15 @@ def unit_slip(dose: DoseFacts, profile: Profile) -> float | None:
     return None
 
 
+@emits("dose-unit-suspect")
 def dose_unit_suspect(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """A daily dose implausible in its written unit but plausible in the route's own: mg for mcg, or the reverse."""
+    """What it checks: a daily dose implausible in its written unit but plausible read as mcg for mg (or the reverse).
+    Why: a thousand-fold unit slip is a classic, dangerous error, above all for intrathecal doses in mcg. Source:
+    the profile's plausible daily range per route (for baclofen, StatPearls Baclofen monograph, Dosing).
+    Example that fires: examples/orders/intrathecal-mg-for-mcg.json examples/orders/oral-dose-in-mcg.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: write the dose in the unit meant (the finding names the dose probably meant).
+    """
     for dose in order.dosages:
         meant = unit_slip(dose, profile)
         if meant is None:
@@ -141,7 +175,15 @@ def dose_unit_suspect(order: NormalisedOrder, context: RuleContext, profile: Pro
         )
 
 
+@emits("screening-dose-high")
 def screening_dose_high(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a one-off bolus on a route with a screening dose is above that screening dose.
+    Why: the screening bolus tests the response before a pump is implanted; more risks overdose. Source: the
+    profile's screening bolus (for baclofen intrathecal, 50 mcg, StatPearls Baclofen monograph, Dosing).
+    Example that fires: examples/orders/intrathecal-screening-bolus-high.json
+    Example that does not fire: examples/orders/intrathecal-screening-bolus-usual.json
+    Fix: give the screening dose the profile names.
+    """
     for dose in order.dosages:
         dosing = _dosing(profile, dose.route.route or "")
         if dosing is None or dosing.screening_bolus is None or dose.single_mg is None or not dose.timing.one_off:

@@ -12,10 +12,19 @@ from ..normalise import NormalisedOrder
 from ..profile import Profile
 from ..therapy import drug_facts
 from .patient import _quote, _sentence, applies
+from .registry import emits
 
 
+@emits("cns-depressant-interaction", "epidural-morphine-interaction")
 def interactions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """cns-depressant-interaction, epidural-morphine-interaction: one issue per profile entry, naming what was found."""
+    """What it checks: another active medication (or recorded alcohol use) the profile lists as interacting, one
+    issue per profile entry naming what was found.
+    Why: CNS depressants add to sedation and respiratory depression; epidural morphine with intrathecal baclofen
+    has caused hypotension and dyspnoea. Source: the profile's interactions (StatPearls Baclofen monograph).
+    Example that fires: examples/context/cns-depressant.json examples/context/epidural-morphine.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: review the combination; monitor for sedation and breathing.
+    """
     if not isinstance(context, PatientContext):
         return
     resolve = context.resolve

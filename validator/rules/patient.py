@@ -16,6 +16,7 @@ from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import GroupRule, Profile
 from ..units import format_number
+from .registry import emits
 
 
 def _record(context: RuleContext) -> PatientContext | None:
@@ -44,7 +45,16 @@ def _quote(items: list[str]) -> str:
     return ", ".join(f"'{i}'" for i in dict.fromkeys(items))
 
 
+@emits("pediatric-safety-not-established", "patient-context-unavailable")
 def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient is younger than the profile's minimum age on the order's date (a birth date that
+    gives no age says the check did not run).
+    Why: safety and efficacy are not established below that age. Source: the profile's minimum age (for
+    baclofen, 12 years, StatPearls Baclofen monograph).
+    Example that fires: examples/context/pediatric.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: confirm specialist direction, or choose a drug studied in children.
+    """
     record = _record(context)
     if record is None or record.patient is None or profile.minimum_age is None:
         return
@@ -67,7 +77,16 @@ def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Prof
     )
 
 
+@emits("renal-impairment", "patient-context-unavailable")
 def renal_impairment(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a kidney condition, or a most recent kidney-function result below the profile's threshold
+    (a result in a unit medval cannot convert says the check did not run).
+    Why: the drug is cleared by the kidneys and accumulates in renal impairment. Source: the profile's renal
+    section (for baclofen, StatPearls Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/renal-egfr-low.json examples/context/renal-condition.json
+    Example that does not fire: examples/context/renal-egfr-recovered.json
+    Fix: reduce the dose or choose another drug.
+    """
     record = _record(context)
     rule = profile.context.renal_conditions
     if record is None or rule is None:
@@ -116,11 +135,27 @@ def _recorded_state(order: NormalisedOrder, context: RuleContext, rule: GroupRul
         yield say(f"recorded-state.{rule.rule}", ("subject",), rule.source, found=_quote(found), text=_sentence(rule.text))
 
 
+@emits("pregnancy")
 def pregnancy(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient's record shows a pregnancy (condition or pregnancy-status observation).
+    Why: the drug's use in pregnancy needs weighing of risk and benefit. Source: the profile's pregnancy entry
+    (for baclofen, StatPearls Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/pregnancy.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: confirm the benefit outweighs the risk, or choose another drug.
+    """
     yield from _recorded_state(order, context, profile.context.pregnancy)
 
 
+@emits("lactation")
 def lactation(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient's record shows breastfeeding.
+    Why: the drug passes into breast milk. Source: the profile's lactation entry (for baclofen, StatPearls
+    Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/lactation.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: weigh the infant's exposure; monitor the infant.
+    """
     yield from _recorded_state(order, context, profile.context.lactation)
 
 
@@ -133,7 +168,15 @@ def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool
     return any(F.names_drug(c, profile) for c in concepts) or F.first_match(concepts, rule.groups, names="always") is not None
 
 
+@emits("hypersensitivity")
 def hypersensitivity(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: an active allergy or intolerance to the drug (or its group) in the patient's record.
+    Why: hypersensitivity to the drug is a contraindication. Source: the profile's hypersensitivity entry (for
+    baclofen, StatPearls Baclofen monograph, Contraindications).
+    Example that fires: examples/context/hypersensitivity.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: choose another drug, or record why the allergy does not apply.
+    """
     record = _record(context)
     rule = profile.context.hypersensitivity
     if record is None or rule is None:
@@ -155,8 +198,16 @@ def hypersensitivity(order: NormalisedOrder, context: RuleContext, profile: Prof
         )
 
 
+@emits("condition-not-recommended", "condition-caution")
 def conditions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """condition-not-recommended and condition-caution: one issue per profile entry, naming the patient's conditions."""
+    """What it checks: an active condition the profile lists as not recommended or needing caution, one issue per
+    profile entry naming the patient's conditions.
+    Why: the drug worsens some conditions (for baclofen, e.g. seizures, stroke, psychosis). Source: the profile's
+    conditions (for baclofen, StatPearls Baclofen monograph, Contraindications and Warning/Precautions).
+    Example that fires: examples/context/condition-not-recommended.json examples/context/condition-caution.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: choose another drug, or monitor as the finding says.
+    """
     record = _record(context)
     if record is None:
         return
@@ -193,8 +244,16 @@ def _reasons(order: NormalisedOrder, context: RuleContext) -> list[tuple[Locatio
     return found
 
 
+@emits("indication-not-supported", "off-label-indication")
 def indication(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """indication-not-supported and off-label-indication, from the order's own reason (no patient record needed)."""
+    """What it checks: the order's own reason is one the drug is not indicated for, or a known off-label use (no
+    patient record needed).
+    Why: prescribing for an unsupported indication is a common error (for baclofen, e.g. Parkinson's disease).
+    Source: the profile's indications (for baclofen, StatPearls Baclofen monograph, Indications).
+    Example that fires: examples/context/indication-not-supported.json examples/context/off-label-indication.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: check the reason for the order.
+    """
     reasons = [(expression, concept, F.Readable(concept)) for expression, concept in _reasons(order, context)]
     if not reasons:
         return

@@ -9,13 +9,22 @@ from ..findings import Finding
 from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from .registry import emits
 
 
 def _permitted_routes(profile: Profile) -> str:
     return ", ".join(r.display for r in profile.routes.values() if r.permitted)
 
 
+@emits("route-not-permitted")
 def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a dosage's route is one the profile forbids, or a coded route the profile does not list.
+    Why: a wrong route can be fatal (intrathecal baclofen given intravenously). Source: the profile's routes,
+    each with its reason (for baclofen, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/intrathecal-coded-as-iv.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: give the product by a permitted route (the CDS card suggests it when only one is possible).
+    """
     for dose in order.dosages:
         route = dose.route
         if route.route is not None and not profile.routes[route.route].permitted:
@@ -41,7 +50,16 @@ def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: P
             )
 
 
+@emits("route-unverified")
 def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a dosage has no route, or one medval does not recognise, and the product's form allows
+    more than one.
+    Why: the route decides which dose limits apply, so the dose checks cannot be trusted without it (fail safe).
+    Source: medval's design (a check that could not run is reported).
+    Example that fires: examples/orders/oral-route-unrecognised.json
+    Example that does not fire: examples/orders/oral-text-only-no-route.json
+    Fix: code the route (SNOMED CT, HL7 v3 RouteOfAdministration or EDQM).
+    """
     for dose in order.dosages:
         route = dose.route
         if route.route is None and not route.unlisted:
@@ -52,7 +70,15 @@ def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Prof
                 yield say("route.missing", route.location, source)
 
 
+@emits("route-form-mismatch")
 def route_form_mismatch(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a permitted route the product's form is not made for (an intrathecal solution by mouth).
+    Why: a product given by a route it was not made for may be unsafe or ineffective. Source: the profile's forms
+    and the routes each is for (for baclofen, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/intrathecal-solution-by-mouth.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: choose the product for the intended route, or the route the product is for.
+    """
     form_id = order.medication.form
     if form_id is None:
         return

@@ -20,6 +20,7 @@ from ..therapy import MedicationUse, drug_facts
 from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, format_number
 from .dose import daily_totals
+from .registry import emits
 
 _EPS = 1e-9
 _HISTORY_SOURCES = ("MedicationRequest", "MedicationStatement")
@@ -49,7 +50,16 @@ def _same_dosing(profile: Profile, route: str, dosing: RouteDosing) -> bool:
     return profile.dosing.get(route) is dosing
 
 
+@emits("starting-dose-high")
 def starting_dose_high(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a first order for the drug on a route (no earlier one in the history) starts above the
+    starting dose, or an intrathecal infusion above what the screening dose supports.
+    Why: the drug is started low and titrated up to limit sedation and weakness. Source: the profile's starting
+    dose (for baclofen, 5 mg three times a day oral; maintenance from screening x2, StatPearls Dosing).
+    Example that fires: examples/context/starting-dose-high-oral.json
+    Example that does not fire: examples/context/titration-oral-ok.json
+    Fix: start at the starting dose and titrate.
+    """
     priors = _history(order, context, profile)
     if priors is None:
         return
@@ -110,7 +120,18 @@ def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profi
         yield say("titration.undated", ("authoredOn",), FAIL_SAFE_SOURCE, count=len(comparable), drug=profile.title)
 
 
+@emits("titration-too-fast", "patient-context-unavailable")
 def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the daily dose goes up sooner than the titration interval, or changes by more than the
+    daily adjustment allows (by origin of the treated condition), compared with the previous order; an undated
+    order with earlier ones says the check did not run.
+    Why: fast titration causes sedation, weakness and overdose. Source: the profile's titration rules (for
+    baclofen, increases 3 days apart oral; 5-15 % / 10-30 % a day intrathecal, StatPearls Dosing).
+    Example that fires: examples/context/titration-too-fast-oral.json
+    examples/context/titration-too-fast-intrathecal-cerebral.json
+    Example that does not fire: examples/context/titration-oral-ok.json
+    Fix: wait for the interval, or take a smaller step.
+    """
     priors = _history(order, context, profile)
     if not priors:
         return
