@@ -186,5 +186,7 @@ def parse_resource(resource: dict[str, Any], version: str, location: Location = 
             message = error["msg"].removeprefix("Value error, ")
             findings.append(say("input.invalid-element", (*location, *steps), where=fhirpath(steps) or "The resource", problem=message))
         return None, findings
+    except KeyError as exc:  # fhir.resources looks a contained resource's type up by name: 'Foo' is no type
+        return None, [say("input.unparseable", location, error=f"unknown resource type {exc.args[0] if exc.args else ''}")]
     except (ValueError, TypeError, RecursionError) as exc:
         return None, [say("input.unparseable", location, error=exc)]

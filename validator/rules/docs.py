@@ -28,7 +28,7 @@ def rule_codes_markdown() -> str:
         "",
         rule_table_markdown(),
         "",
-        "\"Least severity\" is the floor: a profile may raise it (its `severity` map), never lower it.",
+        '"Least severity" is the floor: a profile may raise it (its `severity` map), never lower it.',
         "",
         f"The engine itself reports {', '.join(f'`{c}`' for c in ENGINE_CODES)}. The rules, in the order they run:",
         "",
