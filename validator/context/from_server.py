@@ -30,6 +30,7 @@ import orjson
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..parse import detect_version
+from ..profile import default_profiles
 from . import ContextUnavailable, PatientContext
 from .from_bundle import context_from_resources
 
@@ -56,8 +57,6 @@ class _Query:
 def _observation_codes() -> list[str]:
     """LOINC codes the loaded profiles read from Observations (kidney function, pregnancy status...)."""
     try:
-        from ..profile import default_profiles
-
         return sorted({c for p in default_profiles().profiles for c in p.context.observation_codes})
     except Exception:  # a profile problem is reported elsewhere; here it only narrows the search
         return []

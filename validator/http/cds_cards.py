@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine import Report
+from .. import Report
 from ..findings import RULE_CATALOGUE, RULE_SYSTEM, SEVERITY_RANK, Finding, Location, effective_severity, fhirpath
 from ..messages import FAIL_SAFE_SOURCE
 from ..messages import summary_of as message_summary
