@@ -19,7 +19,7 @@ from typing import Any
 from ..normalise.medication import concept_texts, names_drug
 from ..normalise.route import normalise_route
 from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile
-from ..units import UREG
+from ..units import UCUM_ANNOTATION, UREG
 
 # ---------------------------------------------------------------- codes and text
 
@@ -266,7 +266,6 @@ def medication_active(resource: Any) -> bool:
 
 # ---------------------------------------------------------------- units
 
-_ANNOTATION = re.compile(r"\{[^}]*\}")
 # per 1.73 m2 of body surface, however written: {1.73_m2}, [1.73_m2], 1.73 m2, 1.73m^2, 1.73 m²
 _BSA = re.compile(r"/\s*[\[{]?1\.73[ _]?m(?:2|\^2|²)[\]}]?", re.I)
 
@@ -280,7 +279,7 @@ def convert(value: float, unit: str | None, target: str) -> float | None:
 
     def clean(u: str) -> str:
         u = _BSA.sub("", u)
-        u = _ANNOTATION.sub("", u).replace("mL", "milliliter").replace("ml", "milliliter").replace("min", "minute")
+        u = UCUM_ANNOTATION.sub("", u).replace("mL", "milliliter").replace("ml", "milliliter").replace("min", "minute")
         return u.strip().rstrip("/")
 
     try:

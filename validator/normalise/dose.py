@@ -6,18 +6,15 @@ import math
 from typing import Any
 
 from ..profile import Profile
-from ..units import TIME_UNIT_DAYS, UnitKind, format_mass, format_number, parse_unit
+from ..units import TIME_UNIT_DAYS, UnitKind, finite_number, format_mass, format_number, parse_unit
 from .route import normalise_route
 from .timing import normalise_timing
 from .types import DoseFacts, Location, MedicationFacts, Strength, Unavailable, version_field
 
 
 def _finite_positive(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
+    number = finite_number(value)
+    return number if number is not None and number > 0 else None
 
 
 def quantity_to_mg(

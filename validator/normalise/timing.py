@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..units import TIME_UNIT_DAYS, format_number
+from ..units import TIME_UNIT_DAYS, finite_number, format_number
 from .types import Location, TimingFacts, Unavailable
 
 # HL7 GTS abbreviations (v3 GTSAbbreviation / R4 timing-abbreviation) as administrations per day.
@@ -32,14 +32,7 @@ GTS_PER_DAY: dict[str, float] = {
 _QNH = re.compile(r"^Q(\d{1,2})H$")
 
 
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+_num = finite_number
 
 
 def _gts(code: str) -> float | None:
