@@ -197,3 +197,27 @@ def test_broken_json_in_a_folder_is_still_bad_input(tmp_path: Path) -> None:
     write(tmp_path / "order.json", oral_order(5))
     (tmp_path / "broken.json").write_text('{"resourceType": "MedicationRequest",')
     assert run(str(tmp_path)).exit_code == 2
+
+
+def test_a_server_in_the_environment_is_contacted_only_with_patient_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDVAL_FHIR_BASE_URL alone never makes `medval validate` call a server; --patient-context opts in."""
+    import httpx
+    import respx
+
+    monkeypatch.setenv("MEDVAL_FHIR_BASE_URL", "https://fhir.example.org/r4")
+    order = write(tmp_path / "o.json", oral_order(10, frequency=3, subject={"reference": "Patient/p1"}))
+    with respx.mock(assert_all_called=False) as server:
+        server.route(host="fhir.example.org").mock(return_value=httpx.Response(500))
+        quiet = run("--format", "json", str(order))
+        assert quiet.exit_code == 0 and not server.calls
+        looked_up = run("--format", "json", str(order), "--patient-context")
+        assert server.calls, looked_up.output
+    text = json.loads(looked_up.stdout)["issue"][0]["details"]["text"]
+    assert "the FHIR server gave no patient data" in text
+
+
+def test_patient_context_without_a_server_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEDVAL_FHIR_BASE_URL", raising=False)
+    result = run(str(write(tmp_path / "o.json", oral_order())), "--patient-context")
+    assert result.exit_code == 2
+    assert "MEDVAL_FHIR_BASE_URL" in result.stderr

@@ -14,6 +14,7 @@ from validator import check
 from validator.context import facts as F
 from validator.context.from_bundle import context_from_resources
 from validator.profile import RXNORM_SYSTEM, ProfileError, compile_profile, default_profiles
+from validator.therapy.drug_facts import condition_origin
 
 EXAMPLES = ROOT / "examples" / "context"
 EXPECTED = json.loads((EXAMPLES / "EXPECTED.json").read_text())
@@ -198,8 +199,8 @@ def test_origin_from_conditions() -> None:
     profile = default_profiles().profiles[0]
     spinal = context_from_resources([PATIENT, condition("Spinal cord injury")])
     both = context_from_resources([PATIENT, condition("Spinal cord injury"), condition("Traumatic brain injury")])
-    assert F.condition_origin(spinal, profile) == "spinal"
-    assert F.condition_origin(both, profile) is None
+    assert condition_origin(spinal, profile) == "spinal"
+    assert condition_origin(both, profile) is None
 
 
 def test_context_section_is_strict() -> None:
@@ -230,7 +231,7 @@ def test_new_icd10cm_subcodes_match_by_category_prefix() -> None:
     assert rules(parkinson) == ["condition-not-recommended"]
     profile = default_profiles().profiles[0]
     ms = context_from_resources([PATIENT, condition("MS", coding=[{"system": ICD, "code": "G35.A"}])])
-    assert F.condition_origin(ms, profile) == "spinal"
+    assert condition_origin(ms, profile) == "spinal"
 
 
 def test_profile_codes_match_coded_resources() -> None:

@@ -197,9 +197,19 @@ def test_environment_configures_the_provider(monkeypatch: pytest.MonkeyPatch) ->
     mock_all(respx.mock)
     found = default_context_provider()
     assert found is not None and found.timeout_s == 1.5
-    report = check(oral_order(5))
+    report = check(oral_order(5), context_provider=found)
     assert "condition-not-recommended" in rules_of(report)
     assert respx.mock.calls[0].request.headers["Authorization"] == "Bearer env-token"
+
+
+@respx.mock
+def test_the_library_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server named in the environment is used only when an edge passes its provider: check() alone never calls it."""
+    monkeypatch.setenv("MEDVAL_FHIR_BASE_URL", BASE)
+    mock_all(respx.mock)
+    [finding] = gap(check(oral_order(5)))
+    assert not respx.mock.calls
+    assert finding.severity == "information" and "no patient data was supplied" in finding.text
 
 
 @respx.mock

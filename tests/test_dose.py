@@ -32,7 +32,7 @@ def q(value: float, code: str, unit: str | None = None) -> dict[str, Any]:
 
 
 def normalised(order: dict[str, Any]) -> Any:
-    model, problems = parse_resource(order, "4.0", "MedicationRequest")
+    model, problems = parse_resource(order, "4.0")
     assert model is not None, problems
     return normalise_order(model, PROFILES, contained_resolver(model))
 

@@ -28,7 +28,7 @@ def order(version: str = "4.0", **fields: Any) -> dict[str, Any]:
 
 
 def facts(resource: dict[str, Any], version: str = "4.0", resolve: Any = None) -> Any:
-    model, problems = parse_resource(resource, version, "MedicationRequest")
+    model, problems = parse_resource(resource, version)
     assert model is not None, problems
     return normalise_medication(model, PROFILES, contained_resolver(model, resolve))
 

@@ -17,10 +17,10 @@ MODELS = {"4.0": R4OperationOutcome, "5.0": R5OperationOutcome}
 
 def _findings() -> list[list[Finding]]:
     every_rule = [
-        Finding(code, f"Sentence for {code} with 120 mg.", f"dosageInstruction[{i}]", "a source") for i, code in enumerate(RULE_CATALOGUE)
+        Finding(code, f"Sentence for {code} with 120 mg.", ("dosageInstruction", i), "a source") for i, code in enumerate(RULE_CATALOGUE)
     ]
-    bare = [Finding("no-issues", "Nothing to report.", "", "")]
-    raised = [Finding("route-unverified", "Raised.", "route", "", "fatal")]
+    bare = [Finding("no-issues", "Nothing to report.", (), "")]
+    raised = [Finding("route-unverified", "Raised.", ("route",), "", "fatal")]
     reports = [check(o).findings for o in (oral_order(), oral_order(dose=60, frequency=4), intrathecal_order(route_code="47625008"))]
     return [every_rule, bare, raised, *reports]
 

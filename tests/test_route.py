@@ -22,11 +22,12 @@ PROFILE = default_profiles().profiles[0]
 V3 = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
 EDQM = "http://standardterms.edqm.eu"
 WHERE = "dosageInstruction[0]"
+DOSAGE = ("dosageInstruction", 0)
 
 
 def route(concept: dict[str, Any] | None, form: str | None = None) -> Any:
     model = CodeableConcept.model_validate(concept) if concept is not None else None
-    return normalise_route(model, form, PROFILE, WHERE)
+    return normalise_route(model, form, PROFILE, DOSAGE)
 
 
 @pytest.mark.parametrize(

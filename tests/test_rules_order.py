@@ -529,3 +529,16 @@ def test_a_stopped_order_with_no_dosage_warns_once_per_distinct_withdrawal_risk(
     assert len(found) == 2
     assert any("seizures and hallucinations" in f.text for f in found)
     assert any("intrathecal" in f.text for f in found)
+
+
+@pytest.mark.parametrize("kind", ["Foo", ""])
+def test_a_contained_resource_of_no_known_type_is_invalid_input_not_a_crash(kind: str) -> None:
+    order = intrathecal_order()
+    order["contained"][0]["resourceType"] = kind
+    [finding] = check(order).findings
+    assert finding.rule == "input-invalid" and finding.expression == "MedicationRequest"
+    assert "unknown resource type" in finding.text
+
+
+def test_a_contained_resource_of_a_known_type_is_read() -> None:
+    assert "input-invalid" not in rules_of(check(intrathecal_order()))

@@ -19,11 +19,12 @@ from validator.normalise.timing import normalise_timing
 
 GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 WHERE = "dosageInstruction[0]"
+DOSAGE = ("dosageInstruction", 0)
 
 
 def per_day(timing: dict[str, Any] | None, as_needed: bool = False) -> Any:
     model = Timing.model_validate(timing) if timing is not None else None
-    return normalise_timing(model, as_needed, WHERE)
+    return normalise_timing(model, as_needed, DOSAGE)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_period_unit_that_is_no_time_is_unverified() -> None:
     # periodUnit is a required code binding; a model built without validation can still carry junk
     model = Timing.model_construct(repeat=Timing.model_validate({"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}).repeat)
     model.repeat.periodUnit = "fortnight"
-    facts = normalise_timing(model, False, WHERE)
+    facts = normalise_timing(model, False, DOSAGE)
     assert facts.per_day is None and facts.problem is not None and facts.problem.rule == "frequency-unverified"
 
 
@@ -223,7 +224,7 @@ def test_any_valid_timing_never_raises_and_gives_a_finite_positive_count(raw: di
     except ValidationError:
         assume(False)
         return
-    facts = normalise_timing(model, as_needed, WHERE)
+    facts = normalise_timing(model, as_needed, DOSAGE)
     if facts.per_day is None:
         assert facts.problem is not None and facts.problem.rule == "frequency-unverified"
         assert facts.problem.expression.startswith(WHERE)

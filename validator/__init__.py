@@ -3,23 +3,26 @@
 from validator import validate
 outcome = validate(data)                    # a MedicationRequest, Bundle or Parameters: dict, str or bytes
 outcome = validate(data, fhir_version="5.0")  # R5
+
+The library reads no environment: a lone order's patient is looked up only through the `context_provider`
+given (the HTTP service and `medval validate --patient-context` pass the one their settings configure).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .context.from_server import default_context_provider
 from .engine import ContextProvider, Report, check_document
 from .outcome import build_outcome
 from .profile import ProfileError, ProfileSet, default_profiles
 
-__all__ = ["ProfileError", "ProfileSet", "Report", "check", "default_profiles", "validate"]
+__all__ = ["ContextProvider", "ProfileError", "ProfileSet", "Report", "check", "default_profiles", "validate"]
 __version__ = "0.1.0"
 
 
 def check(
     data: bytes | str | dict[str, Any],
+    *,
     fhir_version: str | None = None,
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
@@ -27,18 +30,21 @@ def check(
 ) -> Report:
     """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx).
 
-    A lone order's patient is looked up through `context_provider`, by default the FHIR server
-    MEDVAL_FHIR_BASE_URL names (none when it is unset).
+    A lone order's patient is looked up through `context_provider` (none given: no lookup, and the
+    patient-dependent checks say they did not run).
     """
-    return check_document(data, fhir_version, profiles, context_provider or default_context_provider(), expected_type)
+    return check_document(
+        data, fhir_version=fhir_version, profiles=profiles, context_provider=context_provider, expected_type=expected_type
+    )
 
 
 def validate(
     data: bytes | str | dict[str, Any],
+    *,
     fhir_version: str | None = None,
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
 ) -> Any:
     """A fhir.resources OperationOutcome for the order(s) in `data`."""
-    report = check_document(data, fhir_version, profiles, context_provider or default_context_provider())
+    report = check(data, fhir_version=fhir_version, profiles=profiles, context_provider=context_provider)
     return build_outcome(report.findings, report.version)

@@ -1,4 +1,8 @@
-"""`medval validate` and `medval serve`: the command line edge. Imports the public API only."""
+"""`medval validate` and `medval serve`: the command line edge.
+
+Imports the public API, the outcome writer and the settings tree. `validate` contacts no FHIR server unless
+asked to (--patient-context): the library reads no environment, and this edge opts in explicitly.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from . import check
+from . import ContextProvider, check
+from .context.from_server import ContextSettings
 from .outcome import outcome_dict
 from .profile import ProfileError, default_profiles
 
@@ -75,9 +80,20 @@ class _Result:
     outcome: dict | None  # --format text: the OperationOutcome for the report
 
 
-def _check_one(item: tuple[str, bytes, str | None, str, bool]) -> _Result:
-    label, raw, version, fmt, pretty = item
-    report = check(raw, fhir_version=version)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """How every resource of one run is checked and written (sent to each worker process)."""
+
+    version: str | None
+    fmt: str
+    pretty: bool
+    context_provider: ContextProvider | None
+
+
+def _check_one(item: tuple[str, bytes, _Job]) -> _Result:
+    label, raw, job = item
+    fmt, pretty = job.fmt, job.pretty
+    report = check(raw, fhir_version=job.version, context_provider=job.context_provider)
     if report.rejected:
         return _Result(label, report.rejected.message, frozenset(), None, None)
     outcome = outcome_dict(report.findings)
@@ -88,9 +104,8 @@ def _check_one(item: tuple[str, bytes, str | None, str, bool]) -> _Result:
     return _Result(label, None, severities, None, outcome)
 
 
-def _results(files: list[tuple[Path, bool]], version: str | None, jobs: int, fmt: str, skipped: list[Path]) -> Iterator[_Result]:
-    pretty = len(files) == 1 and files[0][0].suffix != ".ndjson"
-    items = ((label, raw, version, fmt, pretty) for f, in_folder in files for label, raw in _documents(f, in_folder, skipped))
+def _results(files: list[tuple[Path, bool]], job: _Job, jobs: int, skipped: list[Path]) -> Iterator[_Result]:
+    items = ((label, raw, job) for f, in_folder in files for label, raw in _documents(f, in_folder, skipped))
     if jobs <= 1:
         yield from map(_check_one, items)
         return
@@ -119,6 +134,14 @@ def validate(
         str | None, typer.Option("--fhir-version", help="4.0 (default) or 5.0; by default read from each resource's shape.")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: every core).")] = 1,
+    patient_context: Annotated[
+        bool,
+        typer.Option(
+            "--patient-context",
+            help="Look each lone order's patient up on the FHIR server MEDVAL_FHIR_BASE_URL names (MEDVAL_FHIR_TOKEN, "
+            "MEDVAL_CONTEXT_TIMEOUT_S apply). Off by default: no server is contacted.",
+        ),
+    ] = False,
 ) -> None:
     """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input)."""
     console = Console(highlight=False)
@@ -137,6 +160,12 @@ def validate(
         errors.print(f"medval: {missing[0] if missing else paths[0]}: no such file, or no *.json / *.ndjson in it")
         raise typer.Exit(EXIT_USAGE)
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
+    provider = ContextSettings().provider() if patient_context else None  # the edge reads the environment, on request
+    if patient_context and provider is None:
+        errors.print("medval: --patient-context needs MEDVAL_FHIR_BASE_URL (the FHIR server's base URL)")
+        raise typer.Exit(EXIT_USAGE)
+    pretty = len(files) == 1 and files[0][0].suffix != ".ndjson"
+    job = _Job(fhir_version, format, pretty, provider)
     status = EXIT_OK
     counts = {"orders": 0, "error": 0, "warning": 0}
     # the bar goes to stderr, so it shows whenever stderr is a terminal, even with JSON going to a file
@@ -146,7 +175,7 @@ def validate(
     try:
         with Progress(console=errors, transient=True, disable=not show_progress) as progress:
             task = progress.add_task("validating", total=None)
-            for result in _results(files, fhir_version, jobs, format, skipped):
+            for result in _results(files, job, jobs, skipped):
                 progress.advance(task)
                 if result.rejected:
                     errors.print(f"medval: {result.label}: {result.rejected}")
@@ -178,7 +207,9 @@ def validate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
-    workers: Annotated[int, typer.Option(help="Worker processes; the service keeps no state, so any number works.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; CDS Hooks feedback counts are kept per process, everything else is shared.")
+    ] = 1,
 ) -> None:
     """Run the HTTP service (FHIR $validate, CDS Hooks, /health)."""
     import uvicorn

@@ -1,43 +1,75 @@
-"""parse -> normalise -> context -> rules: findings for every MedicationRequest in a document."""
+"""parse -> normalise -> context -> rules: findings for every MedicationRequest in a document.
+
+Two sources (a lone order, a Bundle's orders) each produce `OrderInput`s; one job, `_check_order`,
+checks each against a `Run` (profiles, reference resolver, patient context) and prepends the order's
+place in the document to its findings. The engine writes no prose: its findings come from messages.py.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .context import ContextUnavailable, PatientContext
+from .context import ContextUnavailable, RuleContext
 from .context.from_bundle import BundleIndex, contained_resolver
-from .findings import Finding, effective_severity
-from .normalise import normalise_order
+from .findings import Finding, Location, Unavailable, effective_severity
+from .messages import PROFILES_SOURCE, say
+from .normalise import NormalisedOrder, normalise_order
 from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_document, parse_resource, strip_non_finite
 from .profile import ProfileSet, default_profiles
 from .rules import run_rules
 
 # Looks up patient context for a lone order (e.g. from the hospital's FHIR server).
-ContextProvider = Callable[[Any], PatientContext | ContextUnavailable | None]
+ContextProvider = Callable[[Any], RuleContext]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInput:
+    """One order to check, as both sources produce it."""
+
+    resource: dict[str, Any]  # its JSON, NaN and Infinity already removed
+    model: Any | None  # its fhir.resources model when the source already built one; None: parse it here
+    notes: tuple[Unavailable, ...]  # values dropped while reading it (NaN, Infinity)
+    location: Location  # its place in the document: ("MedicationRequest",) or ("Bundle", "entry", 3, "resource")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What every order of one document is checked with."""
+
+    version: str
+    profiles: ProfileSet
+    resolve: Callable[[str], Any]  # reference -> parsed resource, beyond the order's contained ones
+    context: RuleContext
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedOrder:
+    """An order as the rules saw it: later layers (CDS Hooks suggestions) read it instead of normalising again."""
+
+    location: Location
+    normalised: NormalisedOrder | None  # None: not valid FHIR, so not normalised
 
 
 @dataclass(slots=True)
 class Report:
-    findings: list[Finding] = field(default_factory=list)  # expressions are absolute FHIRPaths
+    findings: list[Finding] = field(default_factory=list)  # locations are absolute (from the document's root)
     version: str = "4.0"
     rejected: ParseFailure | None = None  # input that is no acceptable FHIR resource at all
     resource_type: str = ""
     profiles_applied: list[str] = field(default_factory=list)
     profiles_requested: list[str] = field(default_factory=list)  # Parameters.parameter named "profile" ($validate)
-    orders: int = 0
+    checked: list[CheckedOrder] = field(default_factory=list)
 
+    @property
+    def orders(self) -> int:
+        return len(self.checked)
 
-def _absolute_expression(finding: Finding, prefix: str) -> str:
-    return f"{prefix}.{finding.expression}" if finding.expression else prefix
-
-
-def _absolute(finding: Finding, prefix: str) -> Finding:
-    return dataclasses.replace(finding, expression=_absolute_expression(finding, prefix))
+    def order_at(self, location: Location) -> NormalisedOrder | None:
+        return next((c.normalised for c in self.checked if c.location == location), None)
 
 
 def _parameters(document: dict[str, Any]) -> list[Any]:
@@ -62,50 +94,39 @@ def _requested_profiles(document: dict[str, Any]) -> list[str]:
     return values
 
 
-def _check_order(
-    resource: dict[str, Any],
-    version: str,
-    prefix: str,
-    profiles: ProfileSet,
-    resolve: Callable[[str], Any],
-    context: PatientContext | ContextUnavailable | None,
-    report: Report,
-    clean: bool = False,
-    parsed: Any = None,
-) -> None:
-    """`clean`: the document is known to hold no NaN/Infinity; `parsed`: its model, when a Bundle index already built it."""
-    notes = [] if clean else strip_non_finite(resource)
-    model, problems = (parsed, []) if parsed is not None else parse_resource(resource, version, prefix)
-    report.orders += 1
-    if model is None:
-        report.findings += problems
-        return
-    order = normalise_order(model, profiles, contained_resolver(model, resolve), notes)
+def _rejected(report: Report, failure: ParseFailure, location: Location) -> Report:
+    report.rejected = failure
+    report.findings.append(say("input.unreadable", location, reason=failure.message))
+    return report
+
+
+def _findings_for(order: NormalisedOrder, run: Run, report: Report) -> list[Finding]:
+    """What the rules say of a normalised order, relative to the order (the engine itself decides nothing)."""
     profile = order.medication.profile
     if profile is None:
         if order.medication.described:
-            text = f"{order.medication.description!r} is not covered by any loaded profile; it was not checked."
-            finding = Finding("not-in-scope", text, order.medication.expression, "medval: loaded profiles")
-        else:
-            text = "The order names no medication medval can identify (no code, no text, no resolvable reference)."
-            finding = Finding("medication-unidentified", text, order.medication.expression, "medval")
-        report.findings.append(_absolute(finding, prefix))
-        return
+            return [say("order.not-in-scope", order.medication.location, PROFILES_SOURCE, medication=order.medication.description)]
+        return [say("order.medication-unidentified", order.medication.location, "medval")]
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
-    # one copy per finding: absolute expression and effective severity together
-    findings = [
-        dataclasses.replace(f, expression=_absolute_expression(f, prefix), severity=effective_severity(f, profile.severity))
-        for f in run_rules(order, context, profile)
-    ]
-    if not findings:
-        done = Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)
-        findings = [dataclasses.replace(done, severity=effective_severity(done, profile.severity))]
-    report.findings += findings
+    findings = run_rules(order, run.context, profile) or [say("order.no-issues", (), profile.label, profile=profile.label)]
+    return [f.raised(effective_severity(f, profile.severity)) for f in findings]
+
+
+def _check_order(item: OrderInput, run: Run, report: Report) -> None:
+    model, problems = (item.model, []) if item.model is not None else parse_resource(item.resource, run.version)
+    if model is None:
+        report.checked.append(CheckedOrder(item.location, None))
+        report.findings += [f.descend(*item.location) for f in problems]
+        return
+    order = normalise_order(model, run.profiles, contained_resolver(model, run.resolve), list(item.notes))
+    report.checked.append(CheckedOrder(item.location, order))
+    report.findings += [f.descend(*item.location) for f in _findings_for(order, run, report)]
 
 
 def check_document(
     data: bytes | str | dict[str, Any],
+    *,
     fhir_version: str | None = None,
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
@@ -115,30 +136,41 @@ def check_document(
     profiles = profiles or default_profiles()
     document, non_finite = load_document(data)
     if isinstance(document, ParseFailure):
-        return Report(findings=[Finding("input-invalid", document.message, "")], rejected=document)
-    requested: list[str] = []
+        return _rejected(Report(), document, ())
+    report = Report()
     if document.get("resourceType") == "Parameters":
-        requested = _requested_profiles(document)
+        report.profiles_requested = _requested_profiles(document)
         document = _unwrap_parameters(document)
         if isinstance(document, ParseFailure):
-            return Report(
-                findings=[Finding("input-invalid", document.message, "Parameters")], rejected=document, profiles_requested=requested
-            )
+            return _rejected(report, document, ("Parameters",))
     kind = document.get("resourceType")
-    version = detect_version(document, fhir_version)
-    report = Report(version=version, resource_type=str(kind), profiles_requested=requested)
+    report.version = detect_version(document, fhir_version)
+    report.resource_type = str(kind)
     if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
         wanted = expected_type or "a MedicationRequest or a Bundle"
-        report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")
-        report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
-        return report
+        return _rejected(report, ParseFailure(f"A {kind} was sent where {wanted} was expected."), (str(kind),))
     if kind == "MedicationRequest":
-        context = _provided_context(context_provider, document)
-        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report, clean=not non_finite)
+        item = _lone_order(document, non_finite)
+        run = Run(report.version, profiles, lambda _ref: None, _provided_context(context_provider, document))
+        _check_order(item, run, report)
         return report
     with _collector_paused():
-        _check_bundle(document, version, profiles, report, clean=not non_finite)
+        _check_bundle(document, profiles, report, non_finite)
     return report
+
+
+def _lone_order(document: dict[str, Any], non_finite: bool) -> OrderInput:
+    notes = tuple(strip_non_finite(document)) if non_finite else ()
+    return OrderInput(document, None, notes, ("MedicationRequest",))
+
+
+def _bundle_orders(index: BundleIndex, entries: list[Any], non_finite: bool) -> Iterator[OrderInput]:
+    """A Bundle's orders. A clean Bundle's orders were parsed once already, as context: reuse those models (an
+    invalid one is parsed again, for its input-invalid findings). Otherwise stripping NaN/Infinity first changes the input."""
+    for i in index.by_type.get("MedicationRequest", []):
+        resource = entries[i]["resource"]
+        notes = tuple(strip_non_finite(resource)) if non_finite else ()
+        yield OrderInput(resource, None if non_finite else index.model(i), notes, ("Bundle", "entry", i, "resource"))
 
 
 @contextmanager
@@ -160,7 +192,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _provided_context(provider: ContextProvider | None, document: dict[str, Any]) -> PatientContext | ContextUnavailable | None:
+def _provided_context(provider: ContextProvider | None, document: dict[str, Any]) -> RuleContext:
     """The provider's context for a lone order; a provider that breaks is a failed source, never an exception."""
     if provider is None:
         return None
@@ -170,20 +202,15 @@ def _provided_context(provider: ContextProvider | None, document: dict[str, Any]
         return ContextUnavailable(f"looking up the patient's data failed ({type(exc).__name__})", configured=True)
 
 
-def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report, clean: bool = False) -> None:
+def _check_bundle(document: dict[str, Any], profiles: ProfileSet, report: Report, non_finite: bool) -> None:
     entries = document.get("entry") or []
     if not isinstance(entries, list):
-        report.findings.append(Finding("input-invalid", "Bundle.entry is not a list.", "Bundle.entry"))
+        report.findings.append(say("bundle.entry-not-list", ("Bundle", "entry")))
         return
-    index = BundleIndex(entries, version)
-    orders = index.by_type.get("MedicationRequest", [])
-    if not orders:
-        report.findings.append(Finding("not-in-scope", "The Bundle holds no MedicationRequest; nothing was checked.", "Bundle"))
+    index = BundleIndex(entries, report.version)
+    if not index.by_type.get("MedicationRequest"):
+        report.findings.append(say("bundle.no-orders", ("Bundle",)))
         return
-    context = index.context()
-    for i in orders:
-        # A clean Bundle's orders were parsed once already, as context: reuse those models (an invalid one is
-        # parsed again, for its input-invalid findings). Otherwise stripping NaN/Infinity first changes the input.
-        parsed = index.model(i) if clean else None
-        prefix = f"Bundle.entry[{i}].resource"
-        _check_order(entries[i]["resource"], version, prefix, profiles, index.resolve, context, report, clean, parsed)
+    run = Run(report.version, profiles, index.resolve, index.context())
+    for item in _bundle_orders(index, entries, non_finite):
+        _check_order(item, run, report)

@@ -5,7 +5,8 @@ The README's rule table is generated from RULE_CATALOGUE (`python -m validator.f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 RULE_SYSTEM = "https://medval.dev/fhir/CodeSystem/medval-rule"
 
@@ -18,11 +19,15 @@ class RuleInfo:
     severity: str  # the floor; a profile may raise it, never lower it
     issue_type: str  # FHIR IssueType
     summary: str
+    # CDS Hooks: "card" a card at warning and above; "always" a card even as information;
+    # "never" no card of its own; "if-profiled-drug" a card only when the order names a profiled drug
+    card: str = "card"
+    superseded_by: str = ""  # no card when this rule also fired on the order (it says what matters)
 
 
 _RULES = [
-    RuleInfo("input-invalid", "error", "structure", "the body is not a valid FHIR resource of an accepted type"),
-    RuleInfo("not-in-scope", "information", "informational", "the order is for a medication no loaded profile covers"),
+    RuleInfo("input-invalid", "error", "structure", "the body is not a valid FHIR resource of an accepted type", "if-profiled-drug"),
+    RuleInfo("not-in-scope", "information", "informational", "the order is for a medication no loaded profile covers", "never"),
     RuleInfo("medication-unidentified", "warning", "incomplete", "the medication cannot be identified"),
     RuleInfo("route-not-permitted", "error", "business-rule", "a route the profile forbids or does not list"),
     RuleInfo("route-unverified", "warning", "incomplete", "no route given or recognised, and none can be inferred from the product"),
@@ -32,6 +37,7 @@ _RULES = [
         "warning",
         "business-rule",
         "form and strength match no product in the profile's catalogue for that route",
+        superseded_by="route-not-permitted",  # judged against a route the order must not use
     ),
     RuleInfo("strength-unverified", "warning", "incomplete", "the product strength cannot be determined"),
     RuleInfo("dose-unit-invalid", "error", "value", "the dose unit cannot be converted to an amount of drug"),
@@ -49,11 +55,11 @@ _RULES = [
     RuleInfo("pediatric-safety-not-established", "warning", "business-rule", "patient younger than the profile's minimum age"),
     RuleInfo("renal-impairment", "warning", "business-rule", "renal impairment in context"),
     RuleInfo("pregnancy", "warning", "business-rule", "patient is pregnant"),
-    RuleInfo("lactation", "information", "informational", "patient is breastfeeding"),
+    RuleInfo("lactation", "information", "informational", "patient is breastfeeding", "always"),
     RuleInfo("hypersensitivity", "error", "business-rule", "active allergy or intolerance to the drug"),
     RuleInfo("condition-not-recommended", "warning", "business-rule", "a condition for which the drug is not recommended"),
     RuleInfo("indication-not-supported", "warning", "business-rule", "the order's reason is one the drug is not indicated for"),
-    RuleInfo("off-label-indication", "information", "informational", "the reason is a known off-label use"),
+    RuleInfo("off-label-indication", "information", "informational", "the reason is a known off-label use", "always"),
     RuleInfo("condition-caution", "warning", "business-rule", "a condition listed under warnings and precautions"),
     RuleInfo("cns-depressant-interaction", "warning", "business-rule", "an active CNS depressant in context"),
     RuleInfo("epidural-morphine-interaction", "warning", "business-rule", "epidural morphine in context"),
@@ -62,24 +68,69 @@ _RULES = [
         "information",
         "incomplete",
         "patient data needed by a check could not be obtained; the check did not run",
+        "never",  # gathered into one context card per response instead
     ),
-    RuleInfo("no-issues", "information", "informational", "nothing to report"),
+    RuleInfo("no-issues", "information", "informational", "nothing to report", "never"),
 ]
 
 RULE_CATALOGUE: dict[str, RuleInfo] = {r.code: r for r in _RULES}
+
+
+# Where a finding points, as steps: ("dosageInstruction", 0, "route"). A rule names steps relative to
+# its order; the engine prepends the order's own place, ("Bundle", "entry", 3, "resource") or
+# ("MedicationRequest",), as jsonschema's `descend` does. Text is made only where it is written out.
+Step = str | int
+Location = tuple[Step, ...]
+
+
+def fhirpath(location: Location) -> str:
+    """("Bundle", "entry", 3, "resource", "dosageInstruction", 0) -> "Bundle.entry[3].resource.dosageInstruction[0]"."""
+    path = ""
+    for step in location:
+        path += f"[{step}]" if isinstance(step, int) else (f".{step}" if path else step)
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """Why a value could not be determined: the rule that reports it, a sentence fragment, where."""
+
+    rule: str
+    reason: str
+    location: Location
+
+    @property
+    def expression(self) -> str:
+        return fhirpath(self.location)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
     text: str  # one sentence with the numbers
-    expression: str  # FHIRPath relative to the resource, e.g. "dosageInstruction[0].route"
+    location: Location = ()  # relative to the resource from a rule; absolute in a Report
     source: str = ""  # monograph section or other source
     severity: str = ""  # empty: the catalogue floor (raised by the profile when it says so)
+    message: str = ""  # its id in validator.messages.MESSAGES, when the text was made from that table
+    args: tuple[tuple[str, Any], ...] = ()  # the message's named arguments
 
     def __post_init__(self) -> None:
         if self.rule not in RULE_CATALOGUE:
             raise ValueError(f"unknown rule code {self.rule!r}")
+        if not isinstance(self.location, tuple):
+            raise TypeError(f"a finding's location is a tuple of steps, not {type(self.location).__name__}")
+
+    @property
+    def expression(self) -> str:
+        """The location as FHIRPath text, for an OperationOutcome or a card."""
+        return fhirpath(self.location)
+
+    def raised(self, severity: str) -> Finding:
+        return replace(self, severity=severity)
+
+    def descend(self, *steps: Step) -> Finding:
+        """The same finding seen from `steps` further out (the order's place in its document)."""
+        return replace(self, location=(*steps, *self.location))
 
 
 def effective_severity(finding: Finding, overrides: dict[str, str] | None = None) -> str:

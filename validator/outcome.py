@@ -26,7 +26,7 @@ def issue_dict(finding: Finding) -> dict[str, Any]:
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen, unique = set(), []
     for f in findings:
-        key = (f.rule, f.expression, f.text)
+        key = (f.rule, f.location, f.text)
         if key not in seen:
             seen.add(key)
             unique.append(f)

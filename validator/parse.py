@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from .findings import Finding
-from .normalise.types import Unavailable
+from .findings import Finding, Location, Unavailable, fhirpath
+from .messages import say
 
 MAX_DEPTH = 64
 R4, R5 = "4.0", "5.0"
@@ -111,22 +111,28 @@ def _depth(node: Any, level: int = 1) -> int:
     return deepest
 
 
-def strip_non_finite(node: Any, path: str = "") -> list[Unavailable]:
+# The check a NaN or Infinity defeats, by the element it sits under; anywhere else it is plain invalid input.
+NON_FINITE_DEFEATS = {
+    "doseAndRate": "dose-unverified",
+    "maxDosePerPeriod": "dose-unverified",
+    "maxDosePerAdministration": "dose-unverified",
+    "maxDosePerLifetime": "dose-unverified",
+    "timing": "frequency-unverified",
+}
+
+
+def strip_non_finite(node: Any, path: Location = ()) -> list[Unavailable]:
     """Remove NaN and +/-Infinity numbers in place; say where each was, as the check it defeats."""
     notes: list[Unavailable] = []
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in list(items):
-        where = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        where = (*path, key)
         if isinstance(value, float) and not math.isfinite(value):
             if isinstance(node, list):
                 node[key] = None
             else:
                 del node[key]
-            rule = (
-                "dose-unverified"
-                if ("doseAndRate" in where or "maxDose" in where)
-                else ("frequency-unverified" if "timing" in where else "input-invalid")
-            )
+            rule = next((NON_FINITE_DEFEATS[step] for step in where if step in NON_FINITE_DEFEATS), "input-invalid")
             notes.append(Unavailable(rule, f"{value} is not a number medval can use", where))
         elif isinstance(value, dict | list):
             notes += strip_non_finite(value, where)
@@ -161,29 +167,26 @@ def model_class(resource_type: str, version: str) -> type | None:
         return None
 
 
-def fhirpath(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif isinstance(part, str) and part.replace("_", "").isalnum():
-            path += f".{part}" if path else part
-    return path
+def _steps(loc: tuple[Any, ...]) -> Location:
+    """pydantic's error location as FHIR steps (its validator names, such as 'function-after[...]', dropped)."""
+    return tuple(part for part in loc if isinstance(part, int) or (isinstance(part, str) and part.replace("_", "").isalnum()))
 
 
-def parse_resource(resource: dict[str, Any], version: str, prefix: str) -> tuple[Any | None, list[Finding]]:
-    """Model of one resource, or None with input-invalid findings naming each bad element."""
+def parse_resource(resource: dict[str, Any], version: str, location: Location = ()) -> tuple[Any | None, list[Finding]]:
+    """Model of one resource, or None with input-invalid findings naming each bad element (under `location`)."""
     cls = model_class(resource.get("resourceType", ""), version)
     if cls is None:
-        return None, [Finding("input-invalid", f"{resource.get('resourceType')!r} is not a FHIR resource type.", prefix)]
+        return None, [say("input.unknown-type", location, kind=resource.get("resourceType"))]
     try:
         return cls.model_validate(resource), []
     except ValidationError as exc:
         findings = []
         for error in exc.errors(include_url=False)[:50]:
-            where = fhirpath(tuple(error["loc"]))
+            steps = _steps(tuple(error["loc"]))
             message = error["msg"].removeprefix("Value error, ")
-            findings.append(Finding("input-invalid", f"{where or 'The resource'}: {message}", f"{prefix}.{where}" if where else prefix))
+            findings.append(say("input.invalid-element", (*location, *steps), where=fhirpath(steps) or "The resource", problem=message))
         return None, findings
+    except KeyError as exc:  # fhir.resources looks a contained resource's type up by name: 'Foo' is no type
+        return None, [say("input.unparseable", location, error=f"unknown resource type {exc.args[0] if exc.args else ''}")]
     except (ValueError, TypeError, RecursionError) as exc:
-        return None, [Finding("input-invalid", f"The resource could not be read: {exc}", prefix)]
+        return None, [say("input.unparseable", location, error=exc)]

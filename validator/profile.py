@@ -16,14 +16,11 @@ import jsonschema
 import orjson
 
 from .profile_therapy import AdjustmentLimits, AgeBandLimit, AnswerList, ScreeningSequence, compile_answer_lists, compile_therapy_dosing
+from .profile_values import Limit, ProfileError, Range
 from .units import UnitKind, mass_factor, parse_unit
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 SCHEMA_FILE = "profile.schema.json"
-
-
-class ProfileError(Exception):
-    """A profile that cannot be used; the message names the file and field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +32,15 @@ class Route:
     reason: str = ""
     verifiable: bool = True  # False: the sources mention the route but give nothing to check an order against
     unverifiable_reason: str = ""
+    codings: tuple[tuple[str, str, str], ...] = ()  # (system, code, display) as the profile lists them
+
+    def coding(self, prefer_systems: list[str]) -> dict[str, str] | None:
+        """A FHIR Coding for this route, in the first of `prefer_systems` the profile has a code in."""
+        ranked = sorted(self.codings, key=lambda c: prefer_systems.index(c[0]) if c[0] in prefer_systems else len(prefer_systems))
+        if not ranked:
+            return None
+        system, code, display = ranked[0]
+        return {"system": system, "code": code, **({"display": display} if display else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +59,6 @@ class Product:
     display: str  # "10 mg/20 mL"
     mg_per_unit: float | None  # countable forms
     mg_per_ml: float | None  # liquids
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    value: float  # in mg (mass) or as given (percent, days, years)
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    low: float
-    high: float
     source: str
 
 
@@ -361,6 +354,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
     for i, r in enumerate(data["routes"]):
         if r["id"] in routes:
             raise ProfileError(f"routes[{i}].id: duplicate route {r['id']!r}")
+        codings = tuple((c["system"], c["code"], c.get("display", "")) for c in r.get("codes", []) if c.get("system") and c.get("code"))
         routes[r["id"]] = Route(
             r["id"],
             r["display"],
@@ -369,6 +363,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
             r.get("reason", ""),
             r.get("verifiable", True),
             r.get("unverifiable_reason", ""),
+            codings,
         )
         for c in r.get("codes", []):
             route_by_code[(c["system"], c["code"])] = r["id"]

@@ -9,12 +9,10 @@ converted to mg (like every other dose in a compiled profile).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .profile_values import Limit, ProfileError, Range
 from .units import UnitKind, mass_factor, parse_unit
-
-if TYPE_CHECKING:
-    from .profile import Limit, Range
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +69,17 @@ class AnswerList:
 
 
 def _limit(node: dict[str, Any] | None, factor: float = 1.0) -> Limit | None:
-    from .profile import Limit
 
     return None if node is None else Limit(float(node["value"]) * factor, node.get("source", ""))
 
 
 def _range(node: dict[str, Any] | None) -> Range | None:
-    from .profile import Range
 
     return None if node is None else Range(float(node["low"]), float(node["high"]), node.get("source", ""))
 
 
 def concentration_mg_per_ml(quantity: dict[str, Any], where: str) -> float:
     """'50 ug/mL' -> 0.05: a mass-per-volume profile unit as mg/mL."""
-    from .profile import ProfileError
 
     unit = str(quantity.get("unit", ""))
     mass, _, volume = unit.partition("/")
@@ -100,7 +95,6 @@ def concentration_mg_per_ml(quantity: dict[str, Any], where: str) -> float:
 
 def compile_therapy_dosing(block: dict[str, Any], unit: str, where: str) -> dict[str, Any]:
     """The RouteDosing fields for one route's therapy-over-time knowledge (keyword arguments)."""
-    from .profile import Limit, ProfileError
 
     factor = mass_factor(unit)
     titration = block.get("titration") or {}
@@ -156,8 +150,6 @@ def compile_answer_lists(node: dict[str, Any] | None) -> dict[str, AnswerList]:
 
         meanings = [codes(m) for m in ("positive", "negative", "unknown")]
         if (meanings[0] & meanings[1]) or (meanings[0] & meanings[2]) or (meanings[1] & meanings[2]):
-            from .profile import ProfileError
-
             raise ProfileError(f"context.answer_lists.{name}.answers: a code with two meanings")
         observation = entry["observation"]
         lists[name] = AnswerList(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 
 import pint
 
@@ -75,7 +76,7 @@ _ALIASES = {
     "DAY": "day",
 }
 
-_ANNOTATION = re.compile(r"\{[^}]*\}")
+UCUM_ANNOTATION = re.compile(r"\{[^}]*\}")  # {tbl}, {1.73_m2}: UCUM annotations carry no unit
 
 
 class UnitKind(Enum):
@@ -112,7 +113,7 @@ def parse_unit(unit: str | None, count_units: frozenset[str] = frozenset()) -> P
     lowered = raw.lower()
     if lowered in count_units:
         return ParsedUnit(UnitKind.COUNT, 1.0, raw, count_name=lowered)
-    cleaned = _ANNOTATION.sub("", raw).strip()
+    cleaned = UCUM_ANNOTATION.sub("", raw).strip()
     if not cleaned or cleaned == "1":
         stripped = lowered.strip("{}")
         if stripped in count_units:
@@ -156,3 +157,14 @@ def format_number(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
+
+
+def finite_number(value: Any) -> float | None:
+    """A FHIR decimal as a finite float, or None (absent, not a number, NaN or Infinity)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from validator.http.app import create_app
 from validator.http.observability import LOGGER_NAME
-from validator.http.settings import Settings
+from validator.http.settings import HttpSettings, Settings
 
 FHIR_JSON = "application/fhir+json"
 MR_VALIDATE = "/fhir/MedicationRequest/$validate"
@@ -35,7 +35,7 @@ class KeptRecords(logging.Handler):
 
 @pytest.fixture(scope="session")
 def app() -> FastAPI:
-    return create_app(Settings(max_body_bytes=64 * 1024, log_level="INFO"))
+    return create_app(Settings(http=HttpSettings(max_body_bytes=64 * 1024, log_level="INFO")))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ class PatientContext:
     # history checks run, record checks (allergies, conditions, renal...) do not.
     has_record: bool = True
     resolve: Callable[[str], Any] | None = None  # reference -> parsed resource (Medication, Condition...)
-    cache: dict[Any, Any] = field(default_factory=dict)  # facts derived per profile (see context.facts)
+    derived: dict[str, Any] = field(default_factory=dict)  # profile id -> therapy.DrugFacts, built on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +29,7 @@ class ContextUnavailable:
 
     reason: str
     configured: bool = False
+
+
+# What a rule is told about the patient: the context, why there is none although one was configured, or None.
+RuleContext = PatientContext | ContextUnavailable | None

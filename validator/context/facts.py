@@ -2,23 +2,24 @@
 
 Statuses (active, resolved, refuted, entered-in-error), dates (the most recent Observation wins),
 units (eGFR in mL/min/1.73 m2 or mL/s), the codes a medication carries (its own code, its
-ingredients, a referenced Medication's), the origin of the treated condition, and the earlier orders for
-the same drug. No rule logic and no drug knowledge: that comes from the compiled profile.
+ingredients, a referenced Medication's). No rule logic and no drug knowledge: that comes from the compiled
+profile. What a drug's rules derive from these (its history, the origin of the treated condition) is in
+validator.therapy.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from ..normalise.medication import concept_texts, names_drug
-from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile, ProfileSet
-from ..units import UREG
+from ..normalise.route import normalise_route
+from ..profile import ICD10CM_SYSTEM, SNOMED_SYSTEM, CodeGroup, Profile
+from ..units import UCUM_ANNOTATION, UREG
 
 # ---------------------------------------------------------------- codes and text
 
@@ -132,7 +133,7 @@ def first_match(concepts: Iterable[Any], groups: Iterable[CodeGroup], names: str
     return groups[coded] if coded is not None else None
 
 
-def _status(concept: Any) -> str:
+def status_code(concept: Any) -> str:
     """The code of a status CodeableConcept (R4 clinicalStatus / verificationStatus), or a plain code string."""
     if concept is None:
         return ""
@@ -237,9 +238,9 @@ MEDICATION_HISTORY = frozenset({"active", "on-hold", "completed", "stopped", "dr
 
 def condition_active(condition: Any) -> bool:
     """Clinically active (or no status and no abatement) and not refuted or entered in error."""
-    if _status(getattr(condition, "verificationStatus", None)) in NOT_REAL:
+    if status_code(getattr(condition, "verificationStatus", None)) in NOT_REAL:
         return False
-    status = _status(getattr(condition, "clinicalStatus", None))
+    status = status_code(getattr(condition, "clinicalStatus", None))
     if status:
         return status in CONDITION_ACTIVE
     abated = any(
@@ -249,23 +250,22 @@ def condition_active(condition: Any) -> bool:
 
 
 def allergy_active(allergy: Any) -> bool:
-    if _status(getattr(allergy, "verificationStatus", None)) in NOT_REAL:
+    if status_code(getattr(allergy, "verificationStatus", None)) in NOT_REAL:
         return False
-    status = _status(getattr(allergy, "clinicalStatus", None))
+    status = status_code(getattr(allergy, "clinicalStatus", None))
     return not status or status == "active"
 
 
 def observation_usable(observation: Any) -> bool:
-    return _status(getattr(observation, "status", None)) in OBSERVATION_USABLE
+    return status_code(getattr(observation, "status", None)) in OBSERVATION_USABLE
 
 
 def medication_active(resource: Any) -> bool:
-    return _status(getattr(resource, "status", None)) in MEDICATION_ACTIVE
+    return status_code(getattr(resource, "status", None)) in MEDICATION_ACTIVE
 
 
 # ---------------------------------------------------------------- units
 
-_ANNOTATION = re.compile(r"\{[^}]*\}")
 # per 1.73 m2 of body surface, however written: {1.73_m2}, [1.73_m2], 1.73 m2, 1.73m^2, 1.73 m²
 _BSA = re.compile(r"/\s*[\[{]?1\.73[ _]?m(?:2|\^2|²)[\]}]?", re.I)
 
@@ -279,7 +279,7 @@ def convert(value: float, unit: str | None, target: str) -> float | None:
 
     def clean(u: str) -> str:
         u = _BSA.sub("", u)
-        u = _ANNOTATION.sub("", u).replace("mL", "milliliter").replace("ml", "milliliter").replace("min", "minute")
+        u = UCUM_ANNOTATION.sub("", u).replace("mL", "milliliter").replace("ml", "milliliter").replace("min", "minute")
         return u.strip().rstrip("/")
 
     try:
@@ -388,157 +388,16 @@ def dosages(resource: Any) -> list[Any]:
 
 def medication_routes(resource: Any, profile: Profile) -> set[str]:
     """Profile route ids the medication is given by, read as an order's own route is (codes, OID systems, free text)."""
-    from ..normalise.route import normalise_route  # late, like normalise_order below
-
     routes = set()
     for dosage in dosages(resource):
         route = getattr(dosage, "route", None)
-        if route is not None and (found := normalise_route(route, None, profile, "").route) is not None:
+        if route is not None and (found := normalise_route(route, None, profile, ()).route) is not None:
             routes.add(found)
     return routes
 
 
-def other_medications(context: Any, order: Any) -> Iterator[Any]:
-    """Every medication in context except the order being judged (by identity, or by the same type and id)."""
-    resource = order.resource
-    own_id = getattr(resource, "id", None)
-    own_type = resource.get_resource_type() if resource is not None else None
-    for m in getattr(context, "medications", None) or []:
-        if m is resource:
-            continue
-        if own_id and getattr(m, "id", None) == own_id and m.get_resource_type() == own_type:
-            continue
-        yield m
-
-
 def is_profile_drug(resource: Any, profile: Profile, resolve: Callable[[str], Any] | None) -> bool:
     return any(names_drug(concept, profile) for concept in medication_concepts(resource, resolve) if concept is not None)
-
-
-# ---------------------------------------------------------------- origin of the treated condition
-
-
-def condition_origin(context: Any, profile: Profile) -> str | None:
-    """ "spinal" or "cerebral" when the active conditions point one way only; None when unknown or mixed."""
-    if context is None or not getattr(context, "has_record", False):
-        return None
-    key = ("origin", profile.id)
-    cache = getattr(context, "cache", None)
-    if cache is not None and key in cache:
-        return cache[key]
-    found = {origin for origin, groups in profile.context.origin.items() if matching_conditions(context, groups)}
-    result = found.pop() if len(found) == 1 else None
-    if cache is not None:
-        cache[key] = result
-    return result
-
-
-# ---------------------------------------------------------------- history
-
-
-class _StatementAsOrder:
-    """A MedicationStatement read through the MedicationRequest attributes normalise_order uses."""
-
-    def __init__(self, statement: Any) -> None:
-        self._s = statement
-        self.status = statement.status
-        self.intent = "order"
-        self.dosageInstruction = list(getattr(statement, "dosage", None) or [])
-        self.subject = getattr(statement, "subject", None)
-        self.authoredOn = None
-        self.reasonCode = getattr(statement, "reasonCode", None)
-        self.reason = getattr(statement, "reason", None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._s, name, None)
-
-    def get_resource_type(self) -> str:
-        return "MedicationStatement"
-
-
-@dataclass(frozen=True, slots=True)
-class PriorOrder:
-    resource: Any
-    when: datetime | None
-    daily_mg: dict[str, float]  # route id -> largest daily dose
-    one_off: dict[str, float]  # route id -> largest single one-off dose (screening boluses)
-
-
-def _drug_history(context: Any, profile: Profile) -> tuple[list[datetime], list[PriorOrder], list[PriorOrder]]:
-    """Every order and statement for the profile's drug, normalised once per context: (times, dated, undated).
-
-    Built once and cached on the context, so a Bundle of n orders costs n normalisations, not n squared.
-    """
-    key = ("history", profile.id)
-    cache = getattr(context, "cache", None)
-    if cache is not None and key in cache:
-        return cache[key]
-    from ..normalise import normalise_order  # late: normalise imports the profile module too
-    from .from_bundle import contained_resolver  # late: from_bundle imports parse, which imports normalise
-
-    resolve = getattr(context, "resolve", None)
-    profiles = ProfileSet([profile])
-    found: list[PriorOrder] = []
-    for resource in getattr(context, "medications", None) or []:
-        if _status(getattr(resource, "status", None)) not in MEDICATION_HISTORY:
-            continue
-        if not is_profile_drug(resource, profile, resolve):
-            continue
-        target = _StatementAsOrder(resource) if resource.get_resource_type() == "MedicationStatement" else resource
-        try:
-            normalised = normalise_order(target, profiles, contained_resolver(resource, resolve))
-        except Exception:  # a malformed history entry never stops the check of the order itself
-            continue
-        daily: dict[str, float] = {}
-        one_off: dict[str, float] = {}
-        for dose in normalised.dosages:
-            route = dose.route.route
-            if route is None:
-                continue
-            if dose.timing.one_off and dose.single_mg is not None:
-                one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
-            elif dose.daily_mg is not None:
-                daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
-        found.append(PriorOrder(resource, order_time(resource), daily, one_off))
-    dated = sorted((p for p in found if p.when is not None), key=lambda p: p.when)
-    history = ([p.when for p in dated], dated, [p for p in found if p.when is None])
-    if cache is not None:
-        cache[key] = history
-    return history
-
-
-def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder] | None:
-    """Earlier orders and statements for the same drug, oldest first; None when there is no history source.
-
-    'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
-    order itself is undated, every other one counts.
-    """
-    if context is None or not hasattr(context, "medications"):
-        return None
-    times, dated, undated = _drug_history(context, profile)
-    now = order_time(order.resource)
-    if now is not None:
-        return dated[: bisect_left(times, now)]  # strictly before: the order itself, dated now, is never its own history
-    resource = order.resource
-    own = (getattr(resource, "id", None), resource.get_resource_type() if resource is not None else None)
-
-    def is_self(p: PriorOrder) -> bool:
-        return p.resource is resource or (own[0] is not None and (getattr(p.resource, "id", None), p.resource.get_resource_type()) == own)
-
-    return [p for p in undated + dated if not is_self(p)]
-
-
-def active_other_drugs(context: Any, profile: Profile) -> list[Any]:
-    """Active medications in context that are not the profile's drug (candidates for interactions), once per context."""
-    key = ("active-others", profile.id)
-    cache = getattr(context, "cache", None)
-    if cache is not None and key in cache:
-        return cache[key]
-    resolve = getattr(context, "resolve", None)
-    found = [m for m in getattr(context, "medications", None) or [] if medication_active(m) and not is_profile_drug(m, profile, resolve)]
-    if cache is not None:
-        cache[key] = found
-    return found
 
 
 def order_date(order: Any) -> datetime:

@@ -38,7 +38,7 @@ class BundleIndex:
 
     def model(self, index: int) -> Any | None:
         if index not in self._models:
-            model, _ = parse_resource(self._entries[index], self._version, f"Bundle.entry[{index}].resource")
+            model, _ = parse_resource(self._entries[index], self._version)
             self._models[index] = model
         return self._models[index]
 

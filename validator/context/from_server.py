@@ -10,7 +10,7 @@ and whatever has not answered when `timeout_s` runs out is cancelled and reporte
 Nothing here raises on a server fault: faults become failures, failures become a
 `patient-context-unavailable` warning (see rules/context_gap.py).
 
-Settings (environment, read in one place by ContextSettings):
+Settings (environment, read by ContextSettings when an edge builds validator.settings.Settings; the library never reads it):
     MEDVAL_FHIR_BASE_URL     the server's base URL (unset: no server lookups)
     MEDVAL_FHIR_TOKEN        bearer token sent as Authorization (optional)
     MEDVAL_CONTEXT_TIMEOUT_S time budget for the whole lookup, seconds (default 2.0)
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +30,7 @@ import orjson
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..parse import detect_version
+from ..profile import default_profiles
 from . import ContextUnavailable, PatientContext
 from .from_bundle import context_from_resources
 
@@ -57,8 +57,6 @@ class _Query:
 def _observation_codes() -> list[str]:
     """LOINC codes the loaded profiles read from Observations (kidney function, pregnancy status...)."""
     try:
-        from ..profile import default_profiles
-
         return sorted({c for p in default_profiles().profiles for c in p.context.observation_codes})
     except Exception:  # a profile problem is reported elsewhere; here it only narrows the search
         return []
@@ -212,13 +210,19 @@ def fetch_patient_resources_sync(
 
 
 class ContextSettings(BaseSettings):
-    """Where patient context for lone orders comes from; read from the environment (MEDVAL_...)."""
+    """Where patient context for lone orders comes from (MEDVAL_FHIR_BASE_URL ...), read when an edge builds Settings."""
 
     model_config = SettingsConfigDict(env_prefix="MEDVAL_", extra="ignore")
 
     fhir_base_url: str | None = None
     fhir_token: str | None = None
     context_timeout_s: float = 2.0
+
+    def provider(self) -> ServerContextProvider | None:
+        """The lookup these settings configure, or None when no server is set."""
+        if not self.fhir_base_url:
+            return None
+        return _provider(self.fhir_base_url, self.fhir_token or None, self.context_timeout_s)
 
 
 def patient_id_of(order: dict[str, Any], base_url: str) -> str | None:
@@ -278,10 +282,5 @@ def _provider(base_url: str, token: str | None, timeout_s: float) -> ServerConte
 
 
 def default_context_provider() -> ServerContextProvider | None:
-    """The provider the environment configures (MEDVAL_FHIR_BASE_URL ...), or None when no server is set."""
-    if not os.environ.get("MEDVAL_FHIR_BASE_URL"):  # the common case, without building settings
-        return None
-    settings = ContextSettings()
-    if not settings.fhir_base_url:
-        return None
-    return _provider(settings.fhir_base_url, settings.fhir_token or None, settings.context_timeout_s)
+    """The provider the environment configures (MEDVAL_FHIR_BASE_URL ...), or None: for edges only (the library never calls it)."""
+    return ContextSettings().provider()

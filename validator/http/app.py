@@ -1,7 +1,9 @@
 """create_app(): the FastAPI application. Profiles are loaded and checked before it answers ready.
 
-The service keeps no state between requests (profiles are read-only, loaded once per
-process), so any number of workers or replicas can run behind a load balancer.
+Built from one settings tree (validator.settings.Settings, read from the environment here at the edge when
+none is given); each router gets its branch. Profiles are read-only and loaded once per process; the only
+per-process state is the CDS Hooks feedback counts (reset at restart), so workers and replicas can run
+behind a load balancer as long as feedback counts per process are acceptable.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import validator
 from validator import check, default_profiles
 
 from .cds_hooks import build_cds_router
-from .fhir import router as fhir_router
+from .fhir import build_fhir_router
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
 from .responses import FHIRResponse
@@ -32,12 +34,12 @@ _HTTP_ISSUE_TYPES = {404: "not-found", 405: "not-supported"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    logger = configure_logging(settings.log_level)
+    settings = settings or Settings()  # the edge: the one place the service reads the environment
+    logger = configure_logging(settings.http.log_level)
     profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
     # One throwaway validation per FHIR version loads the models, so the first real order is not slow.
     for version in ("4.0", "5.0"):
-        check(_WARM_UP_ORDER, version)
+        check(_WARM_UP_ORDER, fhir_version=version)
     app = FastAPI(
         title="medval",
         version=validator.__version__,
@@ -46,12 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
-    app.include_router(fhir_router)
-    app.add_middleware(RequestContextMiddleware, header=settings.request_id_header)
+    app.include_router(build_fhir_router(settings.http, profiles, settings.context.provider()))
+    app.add_middleware(RequestContextMiddleware, header=settings.http.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
-    app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services
+    app.include_router(build_cds_router(settings.cds, profiles))  # CDS Hooks services
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
     async def health(request: Request) -> JSONResponse:
@@ -59,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ok", "profiles": list(request.app.state.profile_ids.values())})
 
-    logger.info("ready", extra={"fields": {"profiles": list(app.state.profile_ids), "max_body_bytes": settings.max_body_bytes}})
+    logger.info("ready", extra={"fields": {"profiles": list(app.state.profile_ids), "max_body_bytes": settings.http.max_body_bytes}})
     return app
 
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..context.from_bundle import BundleIndex, contained_resolver
-from ..engine import Report
-from ..findings import RULE_CATALOGUE, RULE_SYSTEM, SEVERITY_RANK, Finding, effective_severity
-from ..normalise import NormalisedOrder, normalise_order
+from .. import Report
+from ..findings import RULE_CATALOGUE, RULE_SYSTEM, SEVERITY_RANK, Finding, Location, effective_severity, fhirpath
+from ..messages import FAIL_SAFE_SOURCE
+from ..messages import summary_of as message_summary
+from ..normalise import NormalisedOrder
 from ..profile import Profile, ProfileSet
 from ..units import UnitKind, format_mass, format_number, parse_unit
 
@@ -30,13 +30,7 @@ OVERRIDE_REASONS = [
 ]
 
 INDICATOR = {"fatal": "critical", "error": "critical", "warning": "warning", "information": "info"}
-INFO_CARD_RULES = frozenset({"off-label-indication", "lactation"})  # information worth a card
-SILENT_RULES = frozenset({"no-issues", "not-in-scope"})
-ROUTE_DEPENDENT_RULES = frozenset({"formulation-not-in-catalog"})  # meaningless once the route itself is refused
 SUMMARY_LIMIT = 139  # CDS Hooks: "<140-character summary"
-
-_ENTRY = re.compile(r"^Bundle\.entry\[(\d+)\](?:\.resource)?\.?(.*)$")
-_DOSAGE = re.compile(r"^dosageInstruction\[(\d+)\](?:\.route)?$")
 
 
 @dataclass(slots=True)
@@ -44,7 +38,11 @@ class DraftOrder:
     entry: int  # index in the Bundle that was checked (the same as in context.draftOrders)
     reference: str  # "MedicationRequest/id", as context.selections names it
     resource: dict[str, Any]
-    facts: NormalisedOrder | None = None
+    facts: NormalisedOrder | None = None  # as the engine normalised it (Report.order_at), never normalised again here
+
+    @property
+    def location(self) -> Location:
+        return ("Bundle", "entry", self.entry, "resource")
 
 
 @dataclass(slots=True)
@@ -72,22 +70,25 @@ class CardRecord:
     suggestions: dict[str, str]  # suggestion uuid -> label
 
 
-def entry_of(expression: str) -> tuple[int, str] | None:
-    match = _ENTRY.match(expression or "")
-    return (int(match.group(1)), match.group(2)) if match else None
+def entry_of(location: Location) -> tuple[int, Location] | None:
+    """(entry index, location inside the entry's resource) of a finding on a Bundle entry."""
+    if len(location) < 3 or location[:2] != ("Bundle", "entry") or not isinstance(location[2], int):
+        return None
+    inside = location[3:]
+    return location[2], inside[1:] if inside[:1] == ("resource",) else inside
 
 
-def attach_facts(bundle: dict[str, Any], version: str, orders: list[DraftOrder], profiles: ProfileSet) -> None:
-    """The normalised facts of each draft MedicationRequest (product form, doses), for building suggestions."""
-    index = BundleIndex(bundle.get("entry") or [], version)
+def _dosage_index(relative: Location, *allowed_tails: Location) -> int | None:
+    """k when `relative` is ("dosageInstruction", k) followed by one of `allowed_tails`."""
+    if len(relative) >= 2 and relative[0] == "dosageInstruction" and isinstance(relative[1], int) and relative[2:] in allowed_tails:
+        return relative[1]
+    return None
+
+
+def attach_facts(report: Report, orders: list[DraftOrder]) -> None:
+    """Each draft order's normalised form, as the engine made it while checking (None: not valid FHIR)."""
     for order in orders:
-        model = index.model(order.entry)
-        if model is None or model.get_resource_type() != "MedicationRequest":
-            continue
-        try:
-            order.facts = normalise_order(model, profiles, contained_resolver(model, index.resolve))
-        except (ValueError, TypeError, KeyError, AttributeError):
-            order.facts = None
+        order.facts = report.order_at(order.location)
 
 
 def mentions_profiled_drug(resource: Any, profiles: ProfileSet) -> bool:
@@ -107,16 +108,11 @@ def mentions_profiled_drug(resource: Any, profiles: ProfileSet) -> bool:
     return False
 
 
-def summary_of(text: str, prefix: str = "") -> str:
-    """One sentence under 140 characters, keeping the numbers at the front of the finding's sentence."""
-    text = " ".join(text.split())
-    candidates = [text]
-    for mark in (". ", ": ", "; "):
-        if mark in text:
-            head = text.split(mark, 1)[0]
-            while head.count("(") > head.count(")") and " (" in head:  # never end inside a parenthesis
-                head = head[: head.rfind(" (")]
-            candidates.append(head.rstrip(".") + ".")
+def summary_of(finding: Finding, prefix: str = "") -> str:
+    """Under 140 characters: the finding's sentence when it fits, else its message's summary template (messages.py)."""
+    candidates = [" ".join(finding.text.split())]
+    if (short := message_summary(finding)) is not None:
+        candidates.append(" ".join(short.split()))
     for candidate in candidates:
         if len(prefix) + len(candidate) <= SUMMARY_LIMIT:
             return prefix + candidate
@@ -128,39 +124,23 @@ def summary_of(text: str, prefix: str = "") -> str:
 # --- suggestions ---------------------------------------------------------------------------------
 
 
-def _route_coding(profile: Profile, route_id: str, prefer_systems: list[str]) -> dict[str, Any] | None:
-    for raw in profile.raw.get("routes", []):
-        if raw.get("id") != route_id:
-            continue
-        codes = [c for c in raw.get("codes", []) if c.get("system") and c.get("code")]
-        for system in prefer_systems:
-            for c in codes:
-                if c["system"] == system:
-                    return {k: c[k] for k in ("system", "code", "display") if c.get(k)}
-        if codes:
-            c = codes[0]
-            return {k: c[k] for k in ("system", "code", "display") if c.get(k)}
-    return None
-
-
-def route_fix(finding: Finding, relative: str, order: DraftOrder, profile: Profile) -> Fix | None:
+def route_fix(finding: Finding, relative: Location, order: DraftOrder, profile: Profile) -> Fix | None:
     """A forbidden or mismatched route on a product that can only go one permitted way: use that way."""
-    match = _DOSAGE.match(relative)
+    k = _dosage_index(relative, (), ("route",))
     facts = order.facts
-    if match is None or facts is None or facts.medication.form is None:
+    if k is None or facts is None or facts.medication.form is None:
         return None
     form = profile.forms[facts.medication.form]
     permitted = [r for r in form.routes if profile.routes[r].permitted]
     if len(permitted) != 1:
         return None
     target = permitted[0]
-    k = int(match.group(1))
     dosages = order.resource.get("dosageInstruction")
     if not isinstance(dosages, list) or k >= len(dosages) or not isinstance(dosages[k], dict):
         return None
     old = dosages[k].get("route") if isinstance(dosages[k].get("route"), dict) else {}
     systems = [c.get("system") for c in old.get("coding") or [] if isinstance(c, dict) and c.get("system")]
-    coding = _route_coding(profile, target, systems)
+    coding = profile.routes[target].coding(systems)
     if coding is None:
         return None
     display = profile.routes[target].display
@@ -179,13 +159,12 @@ def route_fix(finding: Finding, relative: str, order: DraftOrder, profile: Profi
     )
 
 
-def dose_fix(finding: Finding, relative: str, order: DraftOrder, profile: Profile) -> Fix | None:
+def dose_fix(finding: Finding, relative: Location, order: DraftOrder, profile: Profile) -> Fix | None:
     """A daily dose above the route maximum, from one dose quantity on one schedule: the same schedule at the maximum."""
-    match = re.match(r"^dosageInstruction\[(\d+)\]$", relative)
+    k = _dosage_index(relative, ())
     facts = order.facts
-    if match is None or facts is None:
+    if k is None or facts is None:
         return None
-    k = int(match.group(1))
     dose = next((d for d in facts.dosages if d.index == k), None)
     if dose is None or dose.is_rate or not dose.daily_mg or dose.route.route is None:
         return None
@@ -216,7 +195,7 @@ def dose_fix(finding: Finding, relative: str, order: DraftOrder, profile: Profil
     written_unit = quantity.get("unit") or unit
     new_text = f"{format_number(new)} {written_unit}"
     limit = format_mass(dosing.maximum_daily.value, dosing.unit)
-    schedule = dose.daily_basis.split(" x ", 1)[1] if " x " in dose.daily_basis else dose.timing.description
+    schedule = f"{format_number(round(dose.times_a_day, 3))}/day" if dose.times_a_day is not None else dose.timing.description
 
     def apply(resource: dict[str, Any]) -> None:
         dosage = resource["dosageInstruction"][k]
@@ -232,7 +211,7 @@ def dose_fix(finding: Finding, relative: str, order: DraftOrder, profile: Profil
     )
 
 
-FIXERS: dict[str, Callable[[Finding, str, DraftOrder, Profile], Fix | None]] = {
+FIXERS: dict[str, Callable[[Finding, Location, DraftOrder, Profile], Fix | None]] = {
     "route-not-permitted": route_fix,
     "route-form-mismatch": route_fix,
     "daily-dose-exceeds-maximum": dose_fix,
@@ -281,32 +260,34 @@ class CardBuilder:
         return source
 
     def _wanted(self, finding: Finding, order: DraftOrder, severity: str) -> bool:
-        if finding.rule in SILENT_RULES or finding.rule == "patient-context-unavailable":
+        info = RULE_CATALOGUE[finding.rule]
+        if info.card == "never":
             return False
-        if finding.rule == "input-invalid":
+        if info.card == "if-profiled-drug":
             return mentions_profiled_drug(order.resource, self.profiles)
-        if self.hook == "order-select" and RULE_CATALOGUE[finding.rule].issue_type == "incomplete":
+        if self.hook == "order-select" and info.issue_type == "incomplete":
             return False  # order-select: the order is still being written; missing details are expected
         if severity == "information":
-            return finding.rule in INFO_CARD_RULES
+            return info.card == "always"
         return True
 
     def build(self, report: Report, orders: list[DraftOrder], judged: set[int], gap: ContextGap) -> list[dict[str, Any]]:
         by_entry = {o.entry: o for o in orders}
-        wrong_route = {e[0] for f in report.findings if f.rule == "route-not-permitted" and (e := entry_of(f.expression))}
-        grouped: dict[int, list[tuple[Finding, str, str]]] = {}
+        raised = {(f.rule, e[0]) for f in report.findings if (e := entry_of(f.location))}
+        grouped: dict[int, list[tuple[Finding, Location, str]]] = {}
         engine_gaps: list[str] = []
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, Location, str]] = set()
         for finding in report.findings:
-            located = entry_of(finding.expression)
+            located = entry_of(finding.location)
             if located is None or located[0] not in judged or located[0] not in by_entry:
                 continue
-            if (finding.rule, finding.expression, finding.text) in seen:
+            if (finding.rule, finding.location, finding.text) in seen:
                 continue
-            seen.add((finding.rule, finding.expression, finding.text))
+            seen.add((finding.rule, finding.location, finding.text))
             severity = effective_severity(finding)
-            if finding.rule in ROUTE_DEPENDENT_RULES and located[0] in wrong_route:
-                continue  # judged against a route the order must not use; the route card says what matters
+            superseded_by = RULE_CATALOGUE[finding.rule].superseded_by
+            if superseded_by and (superseded_by, located[0]) in raised:
+                continue  # e.g. judged against a route the order must not use; the route card says what matters
             if finding.rule == "patient-context-unavailable":
                 engine_gaps.append(finding.text)
             elif self._wanted(finding, by_entry[located[0]], severity):
@@ -328,7 +309,9 @@ class CardBuilder:
             return profile.label
         return report.profiles_applied[0] if len(report.profiles_applied) == 1 else "medval"
 
-    def _order_cards(self, order: DraftOrder, items: list[tuple[Finding, str, str]], several: bool, report: Report) -> list[dict[str, Any]]:
+    def _order_cards(
+        self, order: DraftOrder, items: list[tuple[Finding, Location, str]], several: bool, report: Report
+    ) -> list[dict[str, Any]]:
         profile = order.facts.medication.profile if order.facts is not None else None
         fixes: dict[int, Fix] = {}
         if profile is not None:
@@ -346,7 +329,7 @@ class CardBuilder:
             indicator = INDICATOR[severity]
             card: dict[str, Any] = {
                 "uuid": str(uuid.uuid4()),
-                "summary": summary_of(finding.text, prefix),
+                "summary": summary_of(finding, prefix),
                 "indicator": indicator,
                 "detail": self._detail(finding, relative, severity, order, fixes.get(i)),
                 "source": self._source(label, finding.rule),
@@ -366,7 +349,7 @@ class CardBuilder:
             cards.append(card)
         return cards
 
-    def _detail(self, finding: Finding, relative: str, severity: str, order: DraftOrder, fix: Fix | None) -> str:
+    def _detail(self, finding: Finding, relative: Location, severity: str, order: DraftOrder, fix: Fix | None) -> str:
         description = order.facts.medication.description if order.facts is not None else ""
         lines = [
             f"**{finding.text}**",
@@ -374,7 +357,7 @@ class CardBuilder:
             f"- Order: `{order.reference}`" + (f" ({description})" if description else ""),
         ]
         if relative:
-            lines.append(f"- Element: `{relative}`")
+            lines.append(f"- Element: `{fhirpath(relative)}`")
         lines.append(f"- Rule: `{finding.rule}` ({RULE_CATALOGUE[finding.rule].summary}); severity {severity}")
         if finding.source:
             lines.append(f"- Source: {finding.source}")
@@ -389,7 +372,7 @@ class CardBuilder:
         lines += [f"- {reason}" for reason in gap.reasons]
         if engine_gaps:
             lines += ["", engine_gaps[0]]
-        lines += ["", "- Rule: `patient-context-unavailable`", "- Source: medval: fail safe, a check that could not run is reported"]
+        lines += ["", "- Rule: `patient-context-unavailable`", f"- Source: {FAIL_SAFE_SOURCE}"]
         card: dict[str, Any] = {
             "uuid": str(uuid.uuid4()),
             "summary": (

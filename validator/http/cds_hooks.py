@@ -392,10 +392,10 @@ class CdsService:
             judged = {o.entry for o in orders}
         if not judged:
             return {"cards": []}
-        report = await run_in_threadpool(check, bundle, None, self.profiles, None, "Bundle")
+        report = await run_in_threadpool(lambda: check(bundle, profiles=self.profiles, context_provider=None, expected_type="Bundle"))
         if report.rejected is not None:
             raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
-        await run_in_threadpool(attach_facts, bundle, report.version, orders, self.profiles)
+        attach_facts(report, orders)
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
         cards = builder.build(report, orders, judged, gap)
         self.feedback.remember(builder.records)

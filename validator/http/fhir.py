@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from validator import Report, check
+from validator import ContextProvider, ProfileSet, Report, check
 from validator.findings import Finding
 from validator.outcome import issue_dict, outcome_dict
+from validator.settings import HttpSettings
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
@@ -19,8 +21,6 @@ from .responses import FHIRResponse, outcome_response, resource_response
 
 PROFILE_HEADER = "X-Medval-Profile"
 BASE_DEFINITION = "http://hl7.org/fhir/StructureDefinition/"
-
-router = APIRouter(prefix="/fhir", tags=["FHIR"])
 
 _BODY_EXAMPLE = {
     "resourceType": "MedicationRequest",
@@ -67,23 +67,36 @@ def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, st
 def _unsupported_profile_issue(requested: str, applied: list[str]) -> dict[str, Any]:
     checked = ", ".join(applied) or "the loaded profiles"
     text = f"The requested profile {requested[:200]!r} is not one medval has; the input was checked against {checked}."
-    issue = issue_dict(Finding("not-in-scope", text, "", "medval: loaded profiles"))
+    issue = issue_dict(Finding("not-in-scope", text, (), "medval: loaded profiles"))
     issue["code"] = "not-supported"
     return issue
 
 
-async def _validate(request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
-    settings = request.app.state.settings
+@dataclass(frozen=True, slots=True)
+class _Validation:
+    """What every $validate call is checked with, fixed when the router is built."""
+
+    settings: HttpSettings
+    profiles: ProfileSet
+    context_provider: ContextProvider | None  # a lone order's patient lookup, when the settings configure a server
+
+    async def __call__(self, request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
+        return await _validate(self, request, resource_type, profile)
+
+
+async def _validate(run: _Validation, request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
     fhir_version = body_fhir_version(request.headers.get("content-type"))
     check_accept(request.headers.get("accept"))
-    body = await read_body(request, settings.max_body_bytes)
+    body = await read_body(request, run.settings.max_body_bytes)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
+    report: Report = await run_in_threadpool(
+        check, body, fhir_version=fhir_version, profiles=run.profiles, context_provider=run.context_provider, expected_type=resource_type
+    )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     outcome = outcome_dict(report.findings)
     requested = report.profiles_requested + ([profile] if profile else [])
-    profile_ids: dict[str, str] = request.app.state.profile_ids
+    profile_ids = {p.id: p.label for p in run.profiles.profiles}
     outcome["issue"] += [
         _unsupported_profile_issue(p, report.profiles_applied) for p in requested if not _known_profile(p, resource_type, profile_ids)
     ]
@@ -96,42 +109,46 @@ _PROFILE_QUERY = Query(None, description="A medval drug profile (id or canonical
 _MODE_QUERY = Query(None, description="FHIR $validate mode; accepted and ignored.")
 
 
-@router.post(
-    "/MedicationRequest/$validate",
-    response_class=FHIRResponse,
-    responses=VALIDATE_RESPONSES,
-    openapi_extra=_validate_openapi("MedicationRequest"),
-    summary="Validate one MedicationRequest",
-)
-async def validate_medication_request(
-    request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY
-) -> FHIRResponse:
-    return await _validate(request, "MedicationRequest", profile)
+def build_fhir_router(settings: HttpSettings, profiles: ProfileSet, context_provider: ContextProvider | None = None) -> APIRouter:
+    """The FHIR endpoints, checking with these profiles and (for lone orders) this patient lookup."""
+    router = APIRouter(prefix="/fhir", tags=["FHIR"])
+    validation = _Validation(settings, profiles, context_provider)
 
+    @router.post(
+        "/MedicationRequest/$validate",
+        response_class=FHIRResponse,
+        responses=VALIDATE_RESPONSES,
+        openapi_extra=_validate_openapi("MedicationRequest"),
+        summary="Validate one MedicationRequest",
+    )
+    async def validate_medication_request(
+        request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY
+    ) -> FHIRResponse:
+        return await validation(request, "MedicationRequest", profile)
 
-@router.post(
-    "/Bundle/$validate",
-    response_class=FHIRResponse,
-    responses=VALIDATE_RESPONSES,
-    openapi_extra=_validate_openapi("Bundle"),
-    summary="Validate every MedicationRequest in a Bundle, the other entries serving as patient context",
-)
-async def validate_bundle(request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY) -> FHIRResponse:
-    return await _validate(request, "Bundle", profile)
+    @router.post(
+        "/Bundle/$validate",
+        response_class=FHIRResponse,
+        responses=VALIDATE_RESPONSES,
+        openapi_extra=_validate_openapi("Bundle"),
+        summary="Validate every MedicationRequest in a Bundle, the other entries serving as patient context",
+    )
+    async def validate_bundle(request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY) -> FHIRResponse:
+        return await validation(request, "Bundle", profile)
 
+    @router.get("/metadata", response_class=FHIRResponse, responses={200: resource_response("The CapabilityStatement (FHIR R4).")})
+    async def metadata(request: Request) -> FHIRResponse:
+        return FHIRResponse(capability_statement(request.app.version))
 
-@router.get("/metadata", response_class=FHIRResponse, responses={200: resource_response("The CapabilityStatement (FHIR R4).")})
-async def metadata(request: Request) -> FHIRResponse:
-    return FHIRResponse(capability_statement(request.app.version))
+    @router.get(
+        "/OperationDefinition/{definition_id}",
+        response_class=FHIRResponse,
+        responses={200: resource_response("The OperationDefinition."), 404: outcome_response("No such OperationDefinition.")},
+    )
+    async def operation_definition(definition_id: str) -> FHIRResponse:
+        definition = OPERATION_DEFINITIONS.get(definition_id)
+        if definition is None:
+            raise RequestProblem(404, "not-found", f"There is no OperationDefinition {definition_id[:100]!r}; see /fhir/metadata.", False)
+        return FHIRResponse(definition)
 
-
-@router.get(
-    "/OperationDefinition/{definition_id}",
-    response_class=FHIRResponse,
-    responses={200: resource_response("The OperationDefinition."), 404: outcome_response("No such OperationDefinition.")},
-)
-async def operation_definition(definition_id: str) -> FHIRResponse:
-    definition = OPERATION_DEFINITIONS.get(definition_id)
-    if definition is None:
-        raise RequestProblem(404, "not-found", f"There is no OperationDefinition {definition_id[:100]!r}; see /fhir/metadata.", False)
-    return FHIRResponse(definition)
+    return router

@@ -28,7 +28,7 @@ class RequestProblem(Exception):
 def problem_outcome(problem: RequestProblem) -> dict[str, Any]:
     if not problem.about_input:
         return plain_outcome("error", problem.issue_type, problem.message)
-    issue = issue_dict(Finding("input-invalid", problem.message, ""))
+    issue = issue_dict(Finding("input-invalid", problem.message))
     issue["code"] = problem.issue_type
     return {"resourceType": "OperationOutcome", "issue": [issue]}
 

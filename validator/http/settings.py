@@ -1,18 +1,7 @@
-"""Every knob of the HTTP service, read from the environment (prefix MEDVAL_) in this one place."""
+"""The settings tree the HTTP service is built from (defined in validator/settings.py, shared with the CLI)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from ..settings import FIVE_MEGABYTES, HttpSettings, Settings, StoreSettings
 
-FIVE_MEGABYTES = 5 * 1024 * 1024
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MEDVAL_", extra="ignore")
-
-    # Larger bodies get 413 before they are read; a real order or patient Bundle is a few kB.
-    max_body_bytes: int = Field(default=FIVE_MEGABYTES, gt=0)
-    log_level: str = "INFO"
-    # The header a load balancer or integration engine uses to correlate requests.
-    request_id_header: str = "X-Request-ID"
+__all__ = ["FIVE_MEGABYTES", "HttpSettings", "Settings", "StoreSettings"]

@@ -7,9 +7,10 @@ from typing import Any
 from ..profile import ProfileSet
 from .dose import normalise_dosage
 from .medication import Resolver, normalise_medication
-from .types import DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable, version_field
+from .types import DailyTotal, DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable, version_field
 
 __all__ = [
+    "DailyTotal",
     "DoseFacts",
     "MedicationFacts",
     "NormalisedOrder",
@@ -35,6 +36,23 @@ def _reason_codes(resource: Any) -> list[tuple[str, str, str]]:
     return reasons
 
 
+def daily_totals(dosages: list[DoseFacts]) -> list[DailyTotal]:
+    """The largest daily amount per route: dosages sharing a sequence run together, sequences follow each other."""
+    by_route: dict[str, dict[int | None, list[DoseFacts]]] = {}
+    for dose in dosages:
+        if dose.route.route is not None and dose.daily_mg is not None:
+            by_route.setdefault(dose.route.route, {}).setdefault(dose.sequence, []).append(dose)
+    totals = []
+    for route, sequences in by_route.items():
+        groups = [[d] for d in sequences.pop(None, [])] + list(sequences.values())
+        busiest = max(groups, key=lambda g: sum(d.daily_mg or 0 for d in g))
+        mg = sum(d.daily_mg or 0 for d in busiest)
+        basis = " + ".join(d.daily_basis for d in busiest)
+        location = busiest[0].location if len(busiest) == 1 else ("dosageInstruction",)
+        totals.append(DailyTotal(route, mg, basis, location))
+    return totals
+
+
 def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, notes: list[Unavailable] | None = None) -> NormalisedOrder:
     medication = normalise_medication(resource, profiles, resolve)
     dosages: list[DoseFacts] = []
@@ -53,4 +71,5 @@ def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, note
         reason_codes=_reason_codes(resource),
         notes=list(notes or []),
         resource=resource,
+        daily_totals=daily_totals(dosages),
     )

@@ -6,28 +6,27 @@ import math
 from typing import Any
 
 from ..profile import Profile
-from ..units import TIME_UNIT_DAYS, UnitKind, format_mass, format_number, parse_unit
+from ..units import TIME_UNIT_DAYS, UnitKind, finite_number, format_mass, format_number, parse_unit
 from .route import normalise_route
 from .timing import normalise_timing
-from .types import DoseFacts, MedicationFacts, Strength, Unavailable, version_field
+from .types import DoseFacts, Location, MedicationFacts, Strength, Unavailable, version_field
 
 
 def _finite_positive(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
+    number = finite_number(value)
+    return number if number is not None and number > 0 else None
 
 
-def quantity_to_mg(quantity: Any, strength: Strength | None, profile: Profile, where: str) -> tuple[float | None, bool, Unavailable | None]:
+def quantity_to_mg(
+    quantity: Any, strength: Strength | None, profile: Profile, where: Location
+) -> tuple[float | None, bool, Unavailable | None]:
     """A dose Quantity as mg (or mg/day when it is a rate). Returns (mg, is_rate, problem)."""
     value = _finite_positive(getattr(quantity, "value", None))
     unit_text = getattr(quantity, "code", None) or getattr(quantity, "unit", None)
     if value is None:
         raw = getattr(quantity, "value", None)
         reason = "no dose value is given" if raw is None else f"dose value {raw} is not a positive number"
-        return None, False, Unavailable("dose-unverified", reason, f"{where}.value")
+        return None, False, Unavailable("dose-unverified", reason, (*where, "value"))
     unit = parse_unit(unit_text, profile.count_units)
     if unit is None:
         unit = parse_unit(getattr(quantity, "unit", None), profile.count_units)
@@ -82,23 +81,23 @@ def quantity_to_mg(quantity: Any, strength: Strength | None, profile: Profile, w
 
 
 def _rate_to_mg_per_day(
-    rate_and_dose: Any, strength: Strength | None, profile: Profile, where: str
+    rate_and_dose: Any, strength: Strength | None, profile: Profile, where: Location
 ) -> tuple[float | None, Unavailable | None]:
     quantity = getattr(rate_and_dose, "rateQuantity", None)
     if quantity is not None:
-        mg, is_rate, problem = quantity_to_mg(quantity, strength, profile, f"{where}.rateQuantity")
+        mg, is_rate, problem = quantity_to_mg(quantity, strength, profile, (*where, "rateQuantity"))
         if problem is None and not is_rate:
-            return None, Unavailable("dose-unit-invalid", "the rate has no unit of time", f"{where}.rateQuantity")
+            return None, Unavailable("dose-unit-invalid", "the rate has no unit of time", (*where, "rateQuantity"))
         return mg, problem
     rate_range = getattr(rate_and_dose, "rateRange", None)
     if rate_range is not None and rate_range.high is not None:
-        mg, is_rate, problem = quantity_to_mg(rate_range.high, strength, profile, f"{where}.rateRange.high")
+        mg, is_rate, problem = quantity_to_mg(rate_range.high, strength, profile, (*where, "rateRange", "high"))
         if problem is None and not is_rate:
-            return None, Unavailable("dose-unit-invalid", "the rate has no unit of time", f"{where}.rateRange.high")
+            return None, Unavailable("dose-unit-invalid", "the rate has no unit of time", (*where, "rateRange", "high"))
         return mg, problem
     ratio = getattr(rate_and_dose, "rateRatio", None)
     if ratio is not None:
-        mg, _, problem = quantity_to_mg(ratio.numerator, strength, profile, f"{where}.rateRatio.numerator")
+        mg, _, problem = quantity_to_mg(ratio.numerator, strength, profile, (*where, "rateRatio", "numerator"))
         if problem is not None:
             return None, problem
         denominator = ratio.denominator
@@ -106,13 +105,13 @@ def _rate_to_mg_per_day(
         per = _finite_positive(getattr(denominator, "value", None) if denominator is not None else None) or 1.0
         if unit not in TIME_UNIT_DAYS:
             return None, Unavailable(
-                "dose-unit-invalid", f"the rate's denominator {unit!r} is not a unit of time", f"{where}.rateRatio.denominator"
+                "dose-unit-invalid", f"the rate's denominator {unit!r} is not a unit of time", (*where, "rateRatio", "denominator")
             )
         return mg / (per * TIME_UNIT_DAYS[unit]), None
     return None, None
 
 
-def _cap_per_day(dosage: Any, strength: Strength | None, profile: Profile, where: str) -> float | None:
+def _cap_per_day(dosage: Any, strength: Strength | None, profile: Profile, where: Location) -> float | None:
     """maxDosePerPeriod as mg a day (R4: one Ratio; R5: a list)."""
     caps = getattr(dosage, "maxDosePerPeriod", None)
     if caps is None:
@@ -121,7 +120,7 @@ def _cap_per_day(dosage: Any, strength: Strength | None, profile: Profile, where
     for ratio in caps if isinstance(caps, list) else [caps]:
         if ratio is None or ratio.numerator is None:
             continue
-        mg, _, problem = quantity_to_mg(ratio.numerator, strength, profile, f"{where}.maxDosePerPeriod")
+        mg, _, problem = quantity_to_mg(ratio.numerator, strength, profile, (*where, "maxDosePerPeriod"))
         denominator = ratio.denominator
         unit = (denominator.code or denominator.unit) if denominator is not None else None
         per = _finite_positive(denominator.value if denominator is not None else None)
@@ -143,7 +142,7 @@ def _pick_dose_and_rate(dosage: Any) -> tuple[int, Any] | None:
 
 
 def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profile: Profile) -> DoseFacts:
-    where = f"dosageInstruction[{index}]"
+    where = ("dosageInstruction", index)
     route = normalise_route(getattr(dosage, "route", None), medication.form, profile, where)
     as_needed = bool(
         version_field(dosage, "asNeededBoolean")
@@ -162,13 +161,13 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
     rate_where = where
     if picked is not None:
         j, entry = picked
-        rate_where = f"{where}.doseAndRate[{j}]"
+        rate_where = (*where, "doseAndRate", j)
         quantity = entry.doseQuantity
-        quantity_where = f"{rate_where}.doseQuantity"
+        quantity_where = (*rate_where, "doseQuantity")
         if quantity is None and entry.doseRange is not None:
-            quantity, quantity_where = entry.doseRange.high, f"{rate_where}.doseRange.high"
+            quantity, quantity_where = entry.doseRange.high, (*rate_where, "doseRange", "high")
             if quantity is None:
-                problems.append(Unavailable("dose-unverified", "the dose range has no upper limit", f"{rate_where}.doseRange"))
+                problems.append(Unavailable("dose-unverified", "the dose range has no upper limit", (*rate_where, "doseRange")))
         if quantity is not None:
             written_unit = quantity.unit or quantity.code or ""
             written = f"{quantity.value} {written_unit}".strip()
@@ -189,22 +188,23 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
 
     cap_single = getattr(dosage, "maxDosePerAdministration", None)
     if single_mg is not None and cap_single is not None:
-        cap_mg, _, problem = quantity_to_mg(cap_single, strength, profile, f"{where}.maxDosePerAdministration")
+        cap_mg, _, problem = quantity_to_mg(cap_single, strength, profile, (*where, "maxDosePerAdministration"))
         if problem is None and cap_mg is not None:
             single_mg = min(single_mg, cap_mg)
 
-    daily_mg, basis = None, ""
+    daily_mg, basis, times_a_day = None, "", None
     unit = profile.dosing[route.route].unit if route.route in profile.dosing else "mg"
     if daily_from_rate is not None and (single_mg is None or timing.per_day is None):
         daily_mg, basis = daily_from_rate, f"{format_mass(daily_from_rate, unit)}/day by rate"
     elif single_mg is not None and timing.per_day is not None:
         daily_mg = single_mg * timing.per_day
         basis = f"{format_mass(single_mg, unit)} x {format_number(round(timing.per_day, 3))}/day"
+        times_a_day = timing.per_day
         if timing.one_off:
-            basis = f"{format_mass(single_mg, unit)} once"
+            basis, times_a_day = f"{format_mass(single_mg, unit)} once", None
     cap = _cap_per_day(dosage, strength, profile, where)
     if cap is not None and (daily_mg is None or cap < daily_mg):
-        daily_mg, basis = cap, f"capped by maxDosePerPeriod at {format_mass(cap, unit)}/day"
+        daily_mg, basis, times_a_day = cap, f"capped by maxDosePerPeriod at {format_mass(cap, unit)}/day", None
     if daily_mg is not None and not math.isfinite(daily_mg):
         daily_mg = None
         problems.append(Unavailable("dose-unverified", "the daily dose does not come to a finite amount", where))
@@ -214,7 +214,7 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
     sequence = getattr(dosage, "sequence", None)
     return DoseFacts(
         index=index,
-        expression=where,
+        location=where,
         route=route,
         timing=timing,
         single_mg=single_mg,
@@ -222,6 +222,7 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
         written=written,
         written_unit=written_unit,
         daily_basis=basis,
+        times_a_day=times_a_day,
         is_rate=is_rate,
         sequence=sequence,
         problems=tuple(problems),

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..profile import Profile, ProfileSet
 from ..units import UnitKind, parse_unit
-from .types import MedicationFacts, Strength, Unavailable, version_field
+from .types import Location, MedicationFacts, Strength, Unavailable, version_field
 
 # "10 mg", "40 mg/20 mL", "2,000 mcg per mL", "0.05 mg/mL", "5 mg in 5 ml"
 _STRENGTH = re.compile(
@@ -109,11 +109,11 @@ def normalise_medication(resource: Any, profiles: ProfileSet, resolve: Resolver)
     """Identify the drug, form and strength an order is for, whatever shape the order names it in."""
     concept = version_field(resource, "medicationCodeableConcept")
     reference = version_field(resource, "medicationReference")
-    expression = "medicationCodeableConcept" if concept is not None else "medicationReference"
+    expression: Location = ("medicationCodeableConcept",) if concept is not None else ("medicationReference",)
     r5 = version_field(resource, "medication")
     if r5 is not None:  # R5 CodeableReference
         concept, reference = r5.concept, r5.reference
-        expression = "medication.concept" if concept is not None else "medication.reference"
+        expression = ("medication", "concept") if concept is not None else ("medication", "reference")
 
     medication = resolve(reference.reference) if reference is not None and reference.reference else None
     med_concepts = [concept]

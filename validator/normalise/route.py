@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..profile import Profile
-from .types import RouteFacts
+from .types import Location, RouteFacts
 
 # Code systems whose every code is a route of administration: a code from one of these that
 # the profile does not list is a real route the drug is not given by, not an unreadable one.
@@ -35,8 +35,8 @@ def _phrase_match(text: str, profile: Profile) -> str | None:
     return None
 
 
-def normalise_route(concept: Any, form: str | None, profile: Profile, expression: str) -> RouteFacts:
-    where = f"{expression}.route"
+def normalise_route(concept: Any, form: str | None, profile: Profile, expression: Location) -> RouteFacts:
+    where = (*expression, "route")
     if concept is not None:
         written = concept.text or ""
         unlisted = False

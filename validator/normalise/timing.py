@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..units import TIME_UNIT_DAYS, format_number
-from .types import TimingFacts, Unavailable
+from ..units import TIME_UNIT_DAYS, finite_number, format_number
+from .types import Location, TimingFacts, Unavailable
 
 # HL7 GTS abbreviations (v3 GTSAbbreviation / R4 timing-abbreviation) as administrations per day.
 GTS_PER_DAY: dict[str, float] = {
@@ -32,14 +32,7 @@ GTS_PER_DAY: dict[str, float] = {
 _QNH = re.compile(r"^Q(\d{1,2})H$")
 
 
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+_num = finite_number
 
 
 def _gts(code: str) -> float | None:
@@ -64,21 +57,21 @@ def _from_code(timing: Any) -> tuple[float, str] | None:
     return None
 
 
-def _unavailable(expression: str, reason: str) -> TimingFacts:
+def _unavailable(expression: Location, reason: str) -> TimingFacts:
     return TimingFacts(None, False, False, "", Unavailable("frequency-unverified", reason, expression))
 
 
-def normalise_timing(timing: Any, as_needed: bool, expression: str) -> TimingFacts:
+def normalise_timing(timing: Any, as_needed: bool, expression: Location) -> TimingFacts:
     """Administrations a day from Timing.repeat, Timing.code or Timing.event.
 
     As-needed orders count at their maximum: frequencyMax, and the shorter period.
     """
-    where = f"{expression}.timing"
+    where = (*expression, "timing")
     if timing is None:
         return _unavailable(expression, "no timing is given")
     repeat = getattr(timing, "repeat", None)
     if repeat is not None:
-        facts = _from_repeat(repeat, as_needed, f"{where}.repeat")
+        facts = _from_repeat(repeat, as_needed, (*where, "repeat"))
         if facts is not None:
             return facts
     coded = _from_code(timing)
@@ -95,7 +88,7 @@ def normalise_timing(timing: Any, as_needed: bool, expression: str) -> TimingFac
     return _unavailable(where, "the timing gives neither a repeat nor a recognised code")
 
 
-def _from_repeat(repeat: Any, as_needed: bool, where: str) -> TimingFacts | None:
+def _from_repeat(repeat: Any, as_needed: bool, where: Location) -> TimingFacts | None:
     frequency = _num(repeat.frequencyMax) or _num(repeat.frequency)
     period = _num(repeat.period)
     unit = repeat.periodUnit

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..findings import Location, Unavailable, fhirpath
+
 if TYPE_CHECKING:
     from ..profile import Product, Profile
 
@@ -20,15 +22,6 @@ def version_field(obj: Any, name: str) -> Any:
     if isinstance(obj, BaseModel):
         return obj.__dict__.get(name)
     return getattr(obj, name, None)
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """Why a value could not be determined: the rule that reports it, a sentence fragment, where."""
-
-    rule: str
-    reason: str
-    expression: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +50,12 @@ class MedicationFacts:
     form: str | None  # profile form id
     strength: Strength | None
     product: Product | None  # catalogue product identified by code
-    expression: str
+    location: Location
     problem: Unavailable | None = None  # why the strength could not be read
+
+    @property
+    def expression(self) -> str:
+        return fhirpath(self.location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +64,11 @@ class RouteFacts:
     written: str  # what the order says, for messages ("" when absent)
     inferred: bool  # taken from the product form, not written
     unlisted: bool  # a real route code the profile does not list
-    expression: str
+    location: Location
+
+    @property
+    def expression(self) -> str:
+        return fhirpath(self.location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class TimingFacts:
 @dataclass(frozen=True, slots=True)
 class DoseFacts:
     index: int
-    expression: str  # "dosageInstruction[0]"
+    location: Location  # ("dosageInstruction", 0)
     route: RouteFacts
     timing: TimingFacts
     single_mg: float | None  # largest single administration, in mg
@@ -93,6 +94,21 @@ class DoseFacts:
     is_rate: bool
     sequence: int | None
     problems: tuple[Unavailable, ...] = ()
+    times_a_day: float | None = None  # the schedule the daily dose is single dose x this; None: by rate, once or capped
+
+    @property
+    def expression(self) -> str:
+        return fhirpath(self.location)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyTotal:
+    """The largest amount given in a day by one route: dosages sharing a sequence run together, sequences follow each other."""
+
+    route: str
+    mg: float
+    basis: str  # how it was computed, "30 mg x 4/day + ..."
+    location: Location  # the dosage it comes from, or ("dosageInstruction",) when several add up
 
 
 @dataclass(slots=True)
@@ -107,4 +123,4 @@ class NormalisedOrder:
     reason_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (system, code, display/text)
     notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
-    derived: dict[str, Any] = field(default_factory=dict)  # facts several rules read (daily totals), computed once
+    daily_totals: list[DailyTotal] = field(default_factory=list)  # per route; three rules read them

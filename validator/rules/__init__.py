@@ -6,14 +6,14 @@ Adding a check means adding a function here, never touching the engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
+from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 from . import context_gap, dose, identity, interactions, lifecycle, patient, route, titration
 
-Rule = Callable[[NormalisedOrder, Any, Profile], Iterator[Finding]]
+Rule = Callable[[NormalisedOrder, RuleContext, Profile], Iterator[Finding]]
 
 RULES: list[Rule] = [
     identity.strength_unverified,
@@ -41,5 +41,5 @@ RULES: list[Rule] = [
 ]
 
 
-def run_rules(order: NormalisedOrder, context: Any, profile: Profile, rules: list[Rule] | None = None) -> list[Finding]:
+def run_rules(order: NormalisedOrder, context: RuleContext, profile: Profile, rules: list[Rule] | None = None) -> list[Finding]:
     return [finding for rule in (rules or RULES) for finding in rule(order, context, profile)]

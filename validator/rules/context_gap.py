@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import ContextUnavailable, PatientContext
+from ..context import ContextUnavailable, PatientContext, RuleContext
 from ..findings import Finding
+from ..messages import FAIL_SAFE_SOURCE, say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from .registry import emits
 
 AGE = "age (pediatric-safety-not-established)"
 RENAL = "renal function (renal-impairment)"
@@ -39,7 +41,15 @@ def _failed_checks(failures: list[str]) -> list[str]:
     return [c for c in PATIENT_CHECKS if c in checks]
 
 
-def context_unavailable(order: NormalisedOrder, context: PatientContext | ContextUnavailable | None, profile: Profile) -> Iterator[Finding]:
+@emits("patient-context-unavailable")
+def context_unavailable(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: which patient-dependent checks could not run, and why (no patient data, a source that
+    failed, no birth date): one issue per order.
+    Why: a check that could not run must say so, never pass silently. Source: medval's design (fail safe).
+    Example that fires: examples/context/no-patient.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: send the patient's record (Bundle entries, CDS Hooks prefetch) or configure a FHIR server.
+    """
     severity = ""
     reasons: list[str] = []
     checks: list[str] = []
@@ -66,10 +76,4 @@ def context_unavailable(order: NormalisedOrder, context: PatientContext | Contex
     if not checks:
         return
     named = [c for c in PATIENT_CHECKS if c in checks]
-    yield Finding(
-        "patient-context-unavailable",
-        f"Patient-dependent checks did not run because {'; and '.join(reasons)}: {', '.join(named)}.",
-        "subject",
-        "medval: fail safe, a check that could not run is reported",
-        severity,
-    )
+    yield say("context.unavailable", ("subject",), FAIL_SAFE_SOURCE, severity, reasons="; and ".join(reasons), checks=", ".join(named))

@@ -4,27 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from .registry import emits
 
 _TOLERANCE = 1e-6
 
 
-def strength_unverified(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+@emits("strength-unverified")
+def strength_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the order names the profile's drug, but no product strength can be read from its code,
+    its Medication's ingredients or its text.
+    Why: without the strength the product cannot be matched to the formulation catalogue and a dose in tablets
+    or mL cannot be turned into mg (fail safe: say the check did not run). Source: the profile's catalogue
+    (for baclofen, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/oral-ingredient-only-strength-unverified.json
+    Example that does not fire: examples/orders/oral-tablet-tid.json
+    Fix: name the product by a product code (RxNorm SCD/SBD) or give the ingredient strength.
+    """
     medication = order.medication
     if medication.problem is not None:
-        yield Finding(
-            "strength-unverified",
-            f"The strength of {medication.description!r} could not be determined, so the product could not be checked against the "
-            f"{profile.title} catalogue.",
-            medication.expression,
+        yield say(
+            "identity.strength-unverified",
+            medication.location,
             "medval: product strength is needed to check the formulation catalogue",
+            medication=medication.description,
+            drug=profile.title,
         )
 
 
-def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+@emits("formulation-not-in-catalog")
+def formulation_not_in_catalog(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the product's form and strength match no product in the profile's catalogue for the route.
+    Why: a strength that is not made (a 25 mg tablet) is usually a picking or transcription error. Source: the
+    profile's catalogue, each product citing its label (for baclofen, StatPearls Administration and FDA labels).
+    Example that fires: examples/orders/oral-tablet-25mg-not-in-catalog.json
+    Example that does not fire: examples/orders/oral-tablet-tid.json
+    Fix: choose a product from the catalogue the finding lists.
+    """
     medication = order.medication
     if medication.strength is None or medication.product is not None:
         return
@@ -48,9 +68,13 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: PatientContext |
     form = profile.forms[medication.form].display if medication.form else "product"
     where = " for the " + ", ".join(sorted(profile.routes[r].display for r in routes)) + " route" if routes else ""
     known = sorted({p.display for p in candidates}) or sorted({p.display for p in profile.products})
-    yield Finding(
-        "formulation-not-in-catalog",
-        f"{profile.title} {form} {strength.text} matches no product in the catalogue{where} (known: {', '.join(known)}).",
-        medication.expression,
+    yield say(
+        "identity.not-in-catalog",
+        medication.location,
         "; ".join(sorted({p.source for p in candidates or profile.products})),
+        drug=profile.title,
+        form=form,
+        strength=strength.text,
+        where=where,
+        known=", ".join(known),
     )

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from ..therapy import drug_facts
 from .patient import _quote, _sentence, applies
+from .registry import emits
 
 
-def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
-    """cns-depressant-interaction, epidural-morphine-interaction: one issue per profile entry, naming what was found."""
+@emits("cns-depressant-interaction", "epidural-morphine-interaction")
+def interactions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: another active medication (or recorded alcohol use) the profile lists as interacting, one
+    issue per profile entry naming what was found.
+    Why: CNS depressants add to sedation and respiratory depression; epidural morphine with intrathecal baclofen
+    has caused hypotension and dyspnoea. Source: the profile's interactions (StatPearls Baclofen monograph).
+    Example that fires: examples/context/cns-depressant.json examples/context/epidural-morphine.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: review the combination; monitor for sedation and breathing.
+    """
     if not isinstance(context, PatientContext):
         return
     resolve = context.resolve
     # the order judged is the profile's drug, so it is never among these
-    active = F.active_other_drugs(context, profile)
+    active = drug_facts(context, profile).active_other_drugs
     for rule in profile.context.interactions:
         if not applies(rule, order):
             continue
@@ -39,9 +49,11 @@ def interactions(order: NormalisedOrder, context: Any, profile: Profile) -> Iter
                 found.append(F.describe(condition.code))
                 kinds.append(group.display)
         if found:
-            yield Finding(
-                rule.rule,
-                f"The patient also has {_quote(found)} ({', '.join(dict.fromkeys(kinds))}): {_sentence(rule.text)}",
-                order.medication.expression,
+            yield say(
+                f"interaction.{rule.rule}",
+                order.medication.location,
                 rule.source,
+                found=_quote(found),
+                kinds=", ".join(dict.fromkeys(kinds)),
+                text=_sentence(rule.text),
             )

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
-from ..findings import Finding
+from ..findings import Finding, Location
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import GroupRule, Profile
 from ..units import format_number
+from .registry import emits
 
 
-def _record(context: Any) -> PatientContext | None:
+def _record(context: RuleContext) -> PatientContext | None:
     """The context when it holds the patient's record (not only other orders)."""
     return context if isinstance(context, PatientContext) and context.has_record else None
 
@@ -43,7 +45,16 @@ def _quote(items: list[str]) -> str:
     return ", ".join(f"'{i}'" for i in dict.fromkeys(items))
 
 
-def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("pediatric-safety-not-established", "patient-context-unavailable")
+def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient is younger than the profile's minimum age on the order's date (a birth date that
+    gives no age says the check did not run).
+    Why: safety and efficacy are not established below that age. Source: the profile's minimum age (for
+    baclofen, 12 years, StatPearls Baclofen monograph).
+    Example that fires: examples/context/pediatric.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: confirm specialist direction, or choose a drug studied in children.
+    """
     record = _record(context)
     if record is None or record.patient is None or profile.minimum_age is None:
         return
@@ -51,25 +62,31 @@ def pediatric_safety(order: NormalisedOrder, context: Any, profile: Profile) -> 
     birth_date = getattr(record.patient, "birthDate", None)
     age = F.age_years(birth_date, on)
     if age is None and birth_date is not None:  # a birth date after the order (or unreadable): say the check did not run
-        yield Finding(
-            "patient-context-unavailable",
-            f"The age check did not run: the birth date {birth_date} gives no age on {on.date().isoformat()}.",
-            "subject",
-            profile.minimum_age.source,
-        )
+        yield say("age.unreadable", ("subject",), profile.minimum_age.source, birth_date=birth_date, on=on.date().isoformat())
         return
     if age is None or age >= profile.minimum_age.value:
         return
-    yield Finding(
-        "pediatric-safety-not-established",
-        f"The patient is {age} years old on {on.date().isoformat()}; the safety and efficacy of {profile.title} have not been "
-        f"established below {format_number(profile.minimum_age.value)} years.",
-        "subject",
+    yield say(
+        "age.below-minimum",
+        ("subject",),
         profile.minimum_age.source,
+        age=age,
+        on=on.date().isoformat(),
+        drug=profile.title,
+        minimum=format_number(profile.minimum_age.value),
     )
 
 
-def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("renal-impairment", "patient-context-unavailable")
+def renal_impairment(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a kidney condition, or a most recent kidney-function result below the profile's threshold
+    (a result in a unit medval cannot convert says the check did not run).
+    Why: the drug is cleared by the kidneys and accumulates in renal impairment. Source: the profile's renal
+    section (for baclofen, StatPearls Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/renal-egfr-low.json examples/context/renal-condition.json
+    Example that does not fire: examples/context/renal-egfr-recovered.json
+    Fix: reduce the dose or choose another drug.
+    """
     record = _record(context)
     rule = profile.context.renal_conditions
     if record is None or rule is None:
@@ -83,12 +100,14 @@ def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> 
         latest = F.latest_measurement(record, test.groups, test.unit)
         if latest is not None and latest.value is None:
             when = f" of {latest.when.date().isoformat()}" if latest.when else ""
-            yield Finding(
-                "patient-context-unavailable",
-                f"The kidney-function check did not run: the most recent {latest.group.display}{when} is recorded in "
-                f"{latest.unit or 'no unit'!r}, which medval cannot convert to {_unit_text(test.unit)}.",
-                "subject",
+            yield say(
+                "renal.unit-unconvertible",
+                ("subject",),
                 test.source,
+                test=latest.group.display,
+                when=when,
+                unit=latest.unit or "no unit",
+                target=_unit_text(test.unit),
             )
         elif latest is not None and latest.value < test.below:
             when = f" on {latest.when.date().isoformat()}" if latest.when else ""
@@ -99,33 +118,44 @@ def renal_impairment(order: NormalisedOrder, context: Any, profile: Profile) -> 
             sources.append(test.source)
     if not reasons:
         return
-    yield Finding(
-        "renal-impairment",
-        f"Renal impairment ({'; '.join(reasons)}): {_sentence(rule.text)}",
-        "subject",
-        "; ".join(dict.fromkeys(sources)),
-    )
+    yield say("renal.impaired", ("subject",), "; ".join(dict.fromkeys(sources)), reasons="; ".join(reasons), text=_sentence(rule.text))
 
 
 def _unit_text(unit: str) -> str:
     return unit.replace("{", "").replace("}", "").replace("_", " ")
 
 
-def _recorded_state(order: NormalisedOrder, context: Any, rule: GroupRule | None) -> Iterator[Finding]:
+def _recorded_state(order: NormalisedOrder, context: RuleContext, rule: GroupRule | None) -> Iterator[Finding]:
     record = _record(context)
     if record is None or rule is None:
         return
     found = [F.describe(c.code) for c, _ in F.matching_conditions(record, rule.groups)]
     found += [F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups)]
     if found:
-        yield Finding(rule.rule, f"The patient's record shows {_quote(found)}: {_sentence(rule.text)}", "subject", rule.source)
+        yield say(f"recorded-state.{rule.rule}", ("subject",), rule.source, found=_quote(found), text=_sentence(rule.text))
 
 
-def pregnancy(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("pregnancy")
+def pregnancy(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient's record shows a pregnancy (condition or pregnancy-status observation).
+    Why: the drug's use in pregnancy needs weighing of risk and benefit. Source: the profile's pregnancy entry
+    (for baclofen, StatPearls Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/pregnancy.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: confirm the benefit outweighs the risk, or choose another drug.
+    """
     yield from _recorded_state(order, context, profile.context.pregnancy)
 
 
-def lactation(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("lactation")
+def lactation(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the patient's record shows breastfeeding.
+    Why: the drug passes into breast milk. Source: the profile's lactation entry (for baclofen, StatPearls
+    Baclofen monograph, Warning/Precautions).
+    Example that fires: examples/context/lactation.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: weigh the infant's exposure; monitor the infant.
+    """
     yield from _recorded_state(order, context, profile.context.lactation)
 
 
@@ -138,7 +168,15 @@ def _allergy_names_drug(allergy: Any, profile: Profile, rule: GroupRule) -> bool
     return any(F.names_drug(c, profile) for c in concepts) or F.first_match(concepts, rule.groups, names="always") is not None
 
 
-def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("hypersensitivity")
+def hypersensitivity(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: an active allergy or intolerance to the drug (or its group) in the patient's record.
+    Why: hypersensitivity to the drug is a contraindication. Source: the profile's hypersensitivity entry (for
+    baclofen, StatPearls Baclofen monograph, Contraindications).
+    Example that fires: examples/context/hypersensitivity.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: choose another drug, or record why the allergy does not apply.
+    """
     record = _record(context)
     rule = profile.context.hypersensitivity
     if record is None or rule is None:
@@ -149,16 +187,27 @@ def hypersensitivity(order: NormalisedOrder, context: Any, profile: Profile) -> 
         kind = str(getattr(allergy, "type", None) or "allergy or intolerance")
         criticality = getattr(allergy, "criticality", None)
         extra = f", criticality {criticality}" if criticality else ""
-        yield Finding(
-            "hypersensitivity",
-            f"The patient has an active {kind} to {F.describe(allergy.code)!r}{extra}: {_sentence(rule.text)}",
-            order.medication.expression,
+        yield say(
+            "hypersensitivity.active",
+            order.medication.location,
             rule.source,
+            kind=kind,
+            allergen=F.describe(allergy.code),
+            extra=extra,
+            text=_sentence(rule.text),
         )
 
 
-def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
-    """condition-not-recommended and condition-caution: one issue per profile entry, naming the patient's conditions."""
+@emits("condition-not-recommended", "condition-caution")
+def conditions(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: an active condition the profile lists as not recommended or needing caution, one issue per
+    profile entry naming the patient's conditions.
+    Why: the drug worsens some conditions (for baclofen, e.g. seizures, stroke, psychosis). Source: the profile's
+    conditions (for baclofen, StatPearls Baclofen monograph, Contraindications and Warning/Precautions).
+    Example that fires: examples/context/condition-not-recommended.json examples/context/condition-caution.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: choose another drug, or monitor as the finding says.
+    """
     record = _record(context)
     if record is None:
         return
@@ -169,34 +218,42 @@ def conditions(order: NormalisedOrder, context: Any, profile: Profile) -> Iterat
         if found:
             named = _quote([f"{F.describe(c.code)}" for c, _ in found])
             kinds = ", ".join(dict.fromkeys(g.display for _, g in found))
-            yield Finding(rule.rule, f"Active condition {named} ({kinds}): {_sentence(rule.text)}", "subject", rule.source)
+            yield say(f"condition.{rule.rule}", ("subject",), rule.source, named=named, kinds=kinds, text=_sentence(rule.text))
 
 
-def _reasons(order: NormalisedOrder, context: Any) -> list[tuple[str, Any]]:
-    """(FHIRPath, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
+def _reasons(order: NormalisedOrder, context: RuleContext) -> list[tuple[Location, Any]]:
+    """(location, concept) for each reason the order gives: reasonCode / reason.concept, and referenced Conditions."""
     resource = order.resource
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[Location, Any]] = []
     for i, concept in enumerate(getattr(resource, "reasonCode", None) or []):
-        found.append((f"reasonCode[{i}]", concept))
+        found.append((("reasonCode", i), concept))
     resolve = getattr(context, "resolve", None)
     for i, ref in enumerate(getattr(resource, "reasonReference", None) or []):
         target = resolve(ref.reference) if resolve and getattr(ref, "reference", None) else None
         if target is not None and getattr(target, "code", None) is not None:
-            found.append((f"reasonReference[{i}]", target.code))
+            found.append((("reasonReference", i), target.code))
         elif getattr(ref, "display", None):
-            found.append((f"reasonReference[{i}]", F._TextConcept(ref.display)))
+            found.append((("reasonReference", i), F._TextConcept(ref.display)))
     for i, reason in enumerate(getattr(resource, "reason", None) or []):  # R5 CodeableReference
         if getattr(reason, "concept", None) is not None:
-            found.append((f"reason[{i}].concept", reason.concept))
+            found.append((("reason", i, "concept"), reason.concept))
         reference = getattr(reason, "reference", None)
         target = resolve(reference.reference) if resolve and reference is not None and reference.reference else None
         if target is not None and getattr(target, "code", None) is not None:
-            found.append((f"reason[{i}].reference", target.code))
+            found.append((("reason", i, "reference"), target.code))
     return found
 
 
-def indication(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
-    """indication-not-supported and off-label-indication, from the order's own reason (no patient record needed)."""
+@emits("indication-not-supported", "off-label-indication")
+def indication(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the order's own reason is one the drug is not indicated for, or a known off-label use (no
+    patient record needed).
+    Why: prescribing for an unsupported indication is a common error (for baclofen, e.g. Parkinson's disease).
+    Source: the profile's indications (for baclofen, StatPearls Baclofen monograph, Indications).
+    Example that fires: examples/context/indication-not-supported.json examples/context/off-label-indication.json
+    Example that does not fire: examples/context/no-issues-with-context.json
+    Fix: check the reason for the order.
+    """
     reasons = [(expression, concept, F.Readable(concept)) for expression, concept in _reasons(order, context)]
     if not reasons:
         return
@@ -206,10 +263,12 @@ def indication(order: NormalisedOrder, context: Any, profile: Profile) -> Iterat
         for expression, concept, readable in reasons:
             group = F.first_match([readable], rule.groups)
             if group is not None:
-                yield Finding(
-                    rule.rule,
-                    f"The order's reason {F.describe(concept)!r} is {group.display}: {_sentence(rule.text)}",
+                yield say(
+                    f"indication.{rule.rule}",
                     expression,
                     rule.source,
+                    reason=F.describe(concept),
+                    group=group.display,
+                    text=_sentence(rule.text),
                 )
                 break

@@ -4,51 +4,81 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..context import PatientContext
+from ..context import RuleContext
 from ..findings import Finding
+from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from .registry import emits
 
 
 def _permitted_routes(profile: Profile) -> str:
     return ", ".join(r.display for r in profile.routes.values() if r.permitted)
 
 
-def route_not_permitted(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+@emits("route-not-permitted")
+def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a dosage's route is one the profile forbids, or a coded route the profile does not list.
+    Why: a wrong route can be fatal (intrathecal baclofen given intravenously). Source: the profile's routes,
+    each with its reason (for baclofen, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/intrathecal-coded-as-iv.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: give the product by a permitted route (the CDS card suggests it when only one is possible).
+    """
     for dose in order.dosages:
         route = dose.route
         if route.route is not None and not profile.routes[route.route].permitted:
             known = profile.routes[route.route]
-            yield Finding(
-                "route-not-permitted",
-                f"{profile.title} must not be given by the {known.display} route ({route.written or known.display}): {known.reason} "
-                f"Permitted: {_permitted_routes(profile)}.",
-                route.expression,
+            yield say(
+                "route.forbidden",
+                route.location,
                 known.source,
+                drug=profile.title,
+                route=known.display,
+                written=route.written or known.display,
+                reason=known.reason,
+                permitted=_permitted_routes(profile),
             )
         elif route.route is None and route.unlisted:
-            yield Finding(
-                "route-not-permitted",
-                f"Route {route.written!r} is not a route the {profile.title} profile lists; permitted: {_permitted_routes(profile)}.",
-                route.expression,
+            yield say(
+                "route.unlisted",
+                route.location,
                 "; ".join(sorted({r.source for r in profile.routes.values() if r.permitted})),
+                written=route.written,
+                drug=profile.title,
+                permitted=_permitted_routes(profile),
             )
 
 
-def route_unverified(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+@emits("route-unverified")
+def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a dosage has no route, or one medval does not recognise, and the product's form allows
+    more than one.
+    Why: the route decides which dose limits apply, so the dose checks cannot be trusted without it (fail safe).
+    Source: medval's design (a check that could not run is reported).
+    Example that fires: examples/orders/oral-route-unrecognised.json
+    Example that does not fire: examples/orders/oral-text-only-no-route.json
+    Fix: code the route (SNOMED CT, HL7 v3 RouteOfAdministration or EDQM).
+    """
     for dose in order.dosages:
         route = dose.route
         if route.route is None and not route.unlisted:
-            said = f"Route {route.written!r} is not recognised" if route.written else "No route is given"
-            yield Finding(
-                "route-unverified",
-                f"{said} and none can be inferred from the product, so the route checks did not run.",
-                route.expression,
-                "medval: the route decides which limits apply",
-            )
+            source = "medval: the route decides which limits apply"
+            if route.written:
+                yield say("route.unrecognised", route.location, source, written=route.written)
+            else:
+                yield say("route.missing", route.location, source)
 
 
-def route_form_mismatch(order: NormalisedOrder, context: PatientContext | None, profile: Profile) -> Iterator[Finding]:
+@emits("route-form-mismatch")
+def route_form_mismatch(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a permitted route the product's form is not made for (an intrathecal solution by mouth).
+    Why: a product given by a route it was not made for may be unsafe or ineffective. Source: the profile's forms
+    and the routes each is for (for baclofen, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/intrathecal-solution-by-mouth.json
+    Example that does not fire: examples/orders/intrathecal-pump-daily.json
+    Fix: choose the product for the intended route, or the route the product is for.
+    """
     form_id = order.medication.form
     if form_id is None:
         return
@@ -59,9 +89,11 @@ def route_form_mismatch(order: NormalisedOrder, context: PatientContext | None, 
             continue
         if route.route not in form.routes:
             intended = ", ".join(profile.routes[r].display for r in form.routes)
-            yield Finding(
-                "route-form-mismatch",
-                f"This {form.display} is for {intended} use, but the order gives it by the {profile.routes[route.route].display} route.",
-                route.expression,
+            yield say(
+                "route.form-mismatch",
+                route.location,
                 form.source,
+                form=form.display,
+                intended=intended,
+                route=profile.routes[route.route].display,
             )

@@ -1,33 +1,38 @@
 """History-aware dose checks: the first order's starting dose, and how fast the dose goes up between orders.
 
 History is the other orders and statements in context for the same drug, dated before this one
-(validator.context.facts.prior_orders). Limits come from the route's dosing block in the profile.
+(validator.therapy.History.before). Limits come from the route's dosing block in the profile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from ..context import PatientContext
+from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
-from ..normalise import NormalisedOrder
+from ..messages import FAIL_SAFE_SOURCE, say
+from ..normalise import DailyTotal, NormalisedOrder
 from ..profile import Profile, RouteDosing
+from ..therapy import MedicationUse, drug_facts
+from ..therapy.drug_facts import condition_origin
 from ..units import format_mass, format_number
 from .dose import daily_totals
+from .registry import emits
 
 _EPS = 1e-9
 _HISTORY_SOURCES = ("MedicationRequest", "MedicationStatement")
 
 
-def _history(order: NormalisedOrder, context: Any, profile: Profile) -> list[F.PriorOrder] | None:
+def _history(order: NormalisedOrder, context: RuleContext, profile: Profile) -> list[MedicationUse] | None:
     """Earlier orders for the drug, or None when the history could not be read (no context, or its search failed)."""
     if not isinstance(context, PatientContext):
         return None
     if any(f.startswith(_HISTORY_SOURCES) for f in context.failures):
         return None
-    return F.prior_orders(context, order, profile)
+    return drug_facts(context, profile).history.before(order)
 
 
 def _days(days: float) -> str:
@@ -45,7 +50,16 @@ def _same_dosing(profile: Profile, route: str, dosing: RouteDosing) -> bool:
     return profile.dosing.get(route) is dosing
 
 
-def starting_dose_high(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("starting-dose-high")
+def starting_dose_high(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: a first order for the drug on a route (no earlier one in the history) starts above the
+    starting dose, or an intrathecal infusion above what the screening dose supports.
+    Why: the drug is started low and titrated up to limit sedation and weakness. Source: the profile's starting
+    dose (for baclofen, 5 mg three times a day oral; maintenance from screening x2, StatPearls Dosing).
+    Example that fires: examples/context/starting-dose-high-oral.json
+    Example that does not fire: examples/context/titration-oral-ok.json
+    Fix: start at the starting dose and titrate.
+    """
     priors = _history(order, context, profile)
     if priors is None:
         return
@@ -66,13 +80,16 @@ def starting_dose_high(order: NormalisedOrder, context: Any, profile: Profile) -
             factor = dosing.maintenance_from_screening_factor.value
             supported = screening * factor
             if total.mg > supported * (1 + _EPS):
-                yield Finding(
-                    "starting-dose-high",
-                    f"First {route} infusion of {format_mass(total.mg, dosing.unit)}/day is above the "
-                    f"{format_mass(supported, dosing.unit)}/day that {basis} ({format_mass(screening, dosing.unit)}, "
-                    f"x{format_number(factor)}) supports.",
-                    total.expression,
+                yield say(
+                    "start.above-screening",
+                    total.location,
                     f"{dosing.maintenance_from_screening_factor.source}; {dosing.screening_bolus.source}",
+                    route=route,
+                    daily=format_mass(total.mg, dosing.unit),
+                    supported=format_mass(supported, dosing.unit),
+                    basis=basis,
+                    screening=format_mass(screening, dosing.unit),
+                    factor=format_number(factor),
                 )
 
 
@@ -82,31 +99,39 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
     start_daily = dosing.starting_single.value * (dosing.starting_times_per_day or 1)
     start = format_mass(dosing.starting_single.value, dosing.unit)
     if single > dosing.starting_single.value * (1 + _EPS) or total.mg > start_daily * (1 + _EPS):
-        yield Finding(
-            "starting-dose-high",
-            f"No earlier order in the record, and this first {route} order starts at {format_mass(single, dosing.unit)} per dose "
-            f"({format_mass(total.mg, dosing.unit)}/day), above the starting dose of {start} "
-            f"{format_number(dosing.starting_times_per_day or 1)} times a day ({format_mass(start_daily, dosing.unit)}/day).",
-            total.expression,
+        yield say(
+            "start.above-starting-dose",
+            total.location,
             dosing.starting_single.source,
+            route=route,
+            single=format_mass(single, dosing.unit),
+            daily=format_mass(total.mg, dosing.unit),
+            start=start,
+            times=format_number(dosing.starting_times_per_day or 1),
+            start_daily=format_mass(start_daily, dosing.unit),
         )
 
 
-def _undated(order: NormalisedOrder, priors: list[F.PriorOrder], profile: Profile) -> Iterator[Finding]:
+def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profile) -> Iterator[Finding]:
     """An undated order with earlier orders on its route cannot be compared with them: say so, never pass."""
     dosings = [profile.dosing[t.route] for t in _infusions(order) if t.route in profile.dosing]
     comparable = [p for p in priors if any(_same_dosing(profile, r, d) for d in dosings for r in p.daily_mg)]
     if comparable:
-        yield Finding(
-            "patient-context-unavailable",
-            f"The titration check did not run: the order has no authoredOn date, so it cannot be compared with the "
-            f"{len(comparable)} earlier {profile.title} order(s) on record for the same route.",
-            "authoredOn",
-            "medval: fail safe, a check that could not run is reported",
-        )
+        yield say("titration.undated", ("authoredOn",), FAIL_SAFE_SOURCE, count=len(comparable), drug=profile.title)
 
 
-def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
+@emits("titration-too-fast", "patient-context-unavailable")
+def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
+    """What it checks: the daily dose goes up sooner than the titration interval, or changes by more than the
+    daily adjustment allows (by origin of the treated condition), compared with the previous order; an undated
+    order with earlier ones says the check did not run.
+    Why: fast titration causes sedation, weakness and overdose. Source: the profile's titration rules (for
+    baclofen, increases 3 days apart oral; 5-15 % / 10-30 % a day intrathecal, StatPearls Dosing).
+    Example that fires: examples/context/titration-too-fast-oral.json
+    examples/context/titration-too-fast-intrathecal-cerebral.json
+    Example that does not fire: examples/context/titration-oral-ok.json
+    Fix: wait for the interval, or take a smaller step.
+    """
     priors = _history(order, context, profile)
     if not priors:
         return
@@ -136,30 +161,36 @@ def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -
         if dosing.titration_interval_days is not None:
             interval = dosing.titration_interval_days.value
             if total.mg > before * (1 + _EPS) and days < interval - _EPS:
-                yield Finding(
-                    "titration-too-fast",
-                    f"The {route} daily dose goes up from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-                    f"{_days(days)} after the previous order ({when}); increases should be at least "
-                    f"{format_number(interval)} days apart.",
-                    total.expression,
+                yield say(
+                    "titration.interval",
+                    total.location,
                     dosing.titration_interval_days.source,
+                    route=route,
+                    before=format_mass(before, dosing.unit),
+                    after=format_mass(total.mg, dosing.unit),
+                    days=_days(days),
+                    when=when,
+                    interval=format_number(interval),
                 )
         if dosing.adjustment_percent_by_origin:
-            yield from _intrathecal_step(order, context, profile, dosing, total, before, days, route, when)
+            yield from _intrathecal_step(context, profile, _Step(total, dosing, before, days, route, when))
 
 
-def _intrathecal_step(
-    order: NormalisedOrder,
-    context: Any,
-    profile: Profile,
-    dosing: RouteDosing,
-    total: Any,
-    before: float,
-    days: float,
-    route: str,
-    when: str,
-) -> Iterator[Finding]:
-    origin = F.condition_origin(context, profile)
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One change of the daily dose between the previous order and this one, on one route."""
+
+    total: DailyTotal  # this order's daily total on the route
+    dosing: RouteDosing
+    before: float  # the previous order's daily dose, in the route's unit
+    days: float  # since the previous order
+    route: str  # its display name
+    when: str  # the previous order's date
+
+
+def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> Iterator[Finding]:
+    total, dosing, before, days, route, when = step.total, step.dosing, step.before, step.days, step.route, step.when
+    origin = condition_origin(context, profile)
     label = profile.context.origin_label or "condition"
     limits = dosing.adjustment_percent_by_origin
     if origin in limits:
@@ -176,11 +207,18 @@ def _intrathecal_step(
     if abs(change) <= allowed * (1 + 1e-6):
         return
     direction = "up" if change > 0 else "down"
-    yield Finding(
-        "titration-too-fast",
-        f"The {route} daily dose goes {direction} from {format_mass(before, dosing.unit)} to {format_mass(total.mg, dosing.unit)} "
-        f"({change:+.0f}%) {_days(days)} after the previous order ({when}); daily adjustments should stay "
-        f"within {format_number(limit.low)}% to {format_number(limit.high)}% a day: {why}.",
-        total.expression,
+    yield say(
+        "titration.step",
+        total.location,
         limit.source,
+        route=route,
+        direction=direction,
+        before=format_mass(before, dosing.unit),
+        after=format_mass(total.mg, dosing.unit),
+        change=f"{change:+.0f}%",
+        days=_days(days),
+        when=when,
+        low=format_number(limit.low),
+        high=format_number(limit.high),
+        why=why,
     )

@@ -1,0 +1,96 @@
+"""The drug's history: every order and statement for one profile's drug in a context, normalised once, sorted by time.
+
+A Bundle of n orders then costs n normalisations, not n squared. MedicationStatements are read through
+`MedicationUse.of`, which reads a statement's own elements (dosage, effective[x]) instead of posing as a
+MedicationRequest.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..context import PatientContext
+from ..context import facts as F
+from ..context.from_bundle import contained_resolver
+from ..normalise import NormalisedOrder
+from ..normalise.dose import normalise_dosage
+from ..normalise.medication import normalise_medication
+from ..profile import Profile, ProfileSet
+
+HISTORY_STATUSES = F.MEDICATION_HISTORY
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationUse:
+    """One MedicationRequest or MedicationStatement of the drug, as the titration and starting-dose checks compare it."""
+
+    resource: Any  # the parsed model
+    kind: str  # "MedicationRequest" or "MedicationStatement"
+    when: datetime | None  # authoredOn, else the statement's effective start or dateAsserted
+    daily_mg: dict[str, float]  # route id -> largest daily dose
+    one_off: dict[str, float]  # route id -> largest single one-off dose (screening boluses)
+
+    @classmethod
+    def of(cls, resource: Any, profile: Profile, resolve: Any) -> MedicationUse:
+        kind = resource.get_resource_type()
+        # a request's dosageInstruction, a statement's dosage: the same Dosage datatype
+        dosages = (resource.dosageInstruction if kind == "MedicationRequest" else getattr(resource, "dosage", None)) or []
+        medication = normalise_medication(resource, ProfileSet([profile]), contained_resolver(resource, resolve))
+        daily: dict[str, float] = {}
+        one_off: dict[str, float] = {}
+        if medication.profile is not None:
+            for i, dosage in enumerate(dosages):
+                dose = normalise_dosage(dosage, i, medication, profile)
+                route = dose.route.route
+                if route is None:
+                    continue
+                if dose.timing.one_off and dose.single_mg is not None:
+                    one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
+                elif dose.daily_mg is not None:
+                    daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
+        return cls(resource, kind, F.order_time(resource), daily, one_off)
+
+    def is_the_order(self, resource: Any) -> bool:
+        """The order being judged itself (by identity, or by the same type and id)."""
+        own_id = getattr(resource, "id", None)
+        return self.resource is resource or (
+            own_id is not None and (getattr(self.resource, "id", None), self.kind) == (own_id, resource.get_resource_type())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Every order and statement of the drug in one context: dated ones oldest first, then the undated."""
+
+    dated: list[MedicationUse]
+    times: list[datetime]  # of `dated`, for bisection
+    undated: list[MedicationUse]
+
+    @classmethod
+    def build(cls, context: PatientContext, profile: Profile) -> History:
+        found: list[MedicationUse] = []
+        for resource in context.medications:
+            if F.status_code(getattr(resource, "status", None)) not in HISTORY_STATUSES:
+                continue
+            if not F.is_profile_drug(resource, profile, context.resolve):
+                continue
+            try:
+                found.append(MedicationUse.of(resource, profile, context.resolve))
+            except Exception:  # a malformed history entry never stops the check of the order itself
+                continue
+        dated = sorted((u for u in found if u.when is not None), key=lambda u: u.when)
+        return cls(dated, [u.when for u in dated], [u for u in found if u.when is None])
+
+    def before(self, order: NormalisedOrder) -> list[MedicationUse]:
+        """Earlier orders and statements, oldest first.
+
+        'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
+        order itself is undated, every other one counts.
+        """
+        now = F.order_time(order.resource)
+        if now is not None:
+            return self.dated[: bisect_left(self.times, now)]  # strictly before: the order, dated now, is never its own history
+        return [u for u in self.undated + self.dated if not u.is_the_order(order.resource)]
