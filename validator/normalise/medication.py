@@ -55,7 +55,7 @@ def strength_from_ratio(ratio: Any, count_units: frozenset[str]) -> Strength | N
     if numerator is None or numerator.value is None:
         return None
     num_unit = parse_unit(numerator.code or numerator.unit, count_units)
-    if num_unit is None or num_unit.kind is not UnitKind.MASS:
+    if num_unit is None or num_unit.kind is not UnitKind.MASS or num_unit.per_kg:
         return None
     mg = float(numerator.value) * num_unit.factor
     den_value = float(denominator.value) if denominator is not None and denominator.value is not None else 1.0

@@ -50,8 +50,8 @@ _HARMLESS = frozenset(
     """
     take takes taking give administer inject instill apply use swallow chew crush dissolve mix sprinkle shake
     measure an the with without food water milk meal meals full glass whole on onto over
-    soft applesauce pudding yogurt juice please pt patient be is are as directed instructed prescribed baclofen
-    lioresal ozobax fleqsuvy lyvispah gablofen solution suspension liquid granules contents oral syringe cup spoon provided dosing
+    soft applesauce pudding yogurt juice please pt patient be is are as directed instructed prescribed
+    solution suspension liquid granules contents oral syringe cup spoon provided dosing
     device well before using continuous continuously pump infusion empty stomach into through via tablet tablets capsule
     mouth orally usual flush follow and of to by at in a for each every day
     it your mls
@@ -354,7 +354,7 @@ class _PartBuilder:
         self.times_of_day, self.daily_total = [], False
 
 
-def _assemble(text: str, location: Location, items: list[Any], unread: list[str]) -> SigReading:
+def _assemble(text: str, location: Location, items: list[Any], unread: list[str], names: frozenset[str]) -> SigReading:
     builder = _PartBuilder()
     fields: dict[str, Any] = {}
     for item in items:
@@ -374,7 +374,11 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
                 unread.append(item.text)  # two frequencies for one dose: neither is trusted over the other
                 builder.frequency = None
         elif isinstance(item, Token):
-            if str(item) not in _HARMLESS and item.type not in ("A", "AT", "IN", "THE", "WITH", "AND", "OF", "TO", "BY"):
+            if (
+                str(item) not in _HARMLESS
+                and str(item) not in names
+                and item.type not in ("A", "AT", "IN", "THE", "WITH", "AND", "OF", "TO", "BY")
+            ):
                 unread.append(str(item))
         elif item[0] == "time_of_day":
             builder.times_of_day.append(item)
@@ -410,12 +414,15 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
 
 
 @lru_cache(maxsize=4096)
-def read_sig(text: str, location: Location = ()) -> SigReading:
-    """Read one instruction text. Never raises; what it cannot place is in `unread`."""
+def read_sig(text: str, location: Location = (), names: frozenset[str] = frozenset()) -> SigReading:
+    """Read one instruction text. Never raises; what it cannot place is in `unread`.
+
+    `names` are lower-case words the caller knows are harmless here (the drug's names and brands from its profile).
+    """
     if not isinstance(text, str):
-        return SigReading("", location, unread=(repr(text)[:80],))
+        return SigReading("", location, unread=(type(text).__name__,))
     prepared, cut = _prepare(text)
     items, unread = _parse(prepared)
     if cut:
         unread.append(f"text beyond {MAX_CHARS} characters")
-    return _assemble(text, location, items, unread)
+    return _assemble(text, location, items, unread, names)
