@@ -260,6 +260,22 @@ def parse_unit(unit: str | None, count_units: frozenset[str] = frozenset()) -> P
 
 
 @lru_cache(maxsize=256)
+def concentration_mg_per_ml(unit: str) -> float | None:
+    """Milligrams per millilitre in one `unit` of concentration (mg/mL, ug/mL, g/L, mg/(5.mL)); None if it is none."""
+    if not unit or len(unit) > 40:
+        return None
+    cleaned = _ANNOTATION.sub("", unit.strip())
+    try:
+        read = _ucum_quantity(cleaned) or _ucum_quantity(_tokenise(cleaned))
+        if read is None or read[1] or read[0].dimensionality != (_MG / _ML).dimensionality:
+            return None
+        factor = float(read[0].to(_MG / _ML).magnitude)
+    except Exception:  # pint's several error types for nonsense all mean "not a concentration"
+        return None
+    return factor if math.isfinite(factor) and factor > 0 else None
+
+
+@lru_cache(maxsize=256)
 def mass_factor(unit: str) -> float:
     """Milligrams in one `unit` (profile units such as 'mg', 'ug')."""
     parsed = parse_unit(unit)
