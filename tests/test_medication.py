@@ -355,3 +355,19 @@ def test_r5_strength_shapes(ingredient: dict[str, Any], per_volume: bool, mg: fl
 def test_r5_strength_per_kg_is_no_strength() -> None:  # look-alike: a per-kg quantity is not a product strength
     f = facts(_r5_contained({"strengthQuantity": {"value": 10, "unit": "mg/kg", "system": UCUM, "code": "mg/kg"}}), "5.0")
     assert f.strength is None
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "product"),
+    [
+        (RXNORM, "2679605", "tab-15"),
+        (RXNORM, "250976", "oral-sol-5-5"),
+        (RXNORM, "2667941", "oral-sol-10-5"),
+        (RXNORM, "2667943", "oral-sol-10-5"),
+        ("http://hl7.org/fhir/sid/ndc", "69528-302", "oral-sol-10-5"),
+        ("http://hl7.org/fhir/sid/ndc", "87519-003", "granules-10"),
+    ],
+)
+def test_catalogue_codes_identify_their_product(system: str, code: str, product: str) -> None:
+    f = facts(order(medicationCodeableConcept={"coding": [{"system": system, "code": code}]}))
+    assert f.product is not None and f.product.id == product
