@@ -28,10 +28,15 @@ _PARSER = Lark(Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"),
 _VULGAR = {"½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅛": " 1/8"}
 _WORD_NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORD_NUMBERS) + r")\b")
+# Epic-style "every 4 (four) hours": the number spelled out again in parentheses is read once
+_SPELLED_AGAIN = re.compile(r"(\d+)\s*\((?:" + "|".join(_WORD_NUMBERS) + r")\)")
 _HALF = re.compile(r"\b(?:one|a)[\s\-]half\b|\bhalf\b")
 _DOTTED = re.compile(r"\b[a-z]\.(?:[a-z]\.)*[a-z]\b\.?")  # b.i.d. p.o q.h.s.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+# "10mg" -> "10 mg", "q4h" -> "q 4 h", "x5" -> "x 5"; a code such as "d5w" or "b12" stays one word
+_NUMBER_THEN_WORD = re.compile(r"\b(\d+(?:[.,/]\d+)*)(?=[a-z])")
+_Q_OR_X_NUMBER = re.compile(r"\b([qx])(?=\d)")
+_CLOCK_MINUTES = re.compile(r"(?<=\d):\d\d\b")
 _UNSPELLABLE = re.compile(r"[^a-z0-9./\- ,;:()]")
 
 _TIME_UNIT_DAYS = {"HOUR": 1 / 24, "DAY": 1.0, "WEEK": 7.0, "MONTH": 30.4375, "MINUTE": 1 / 1440}
@@ -43,6 +48,13 @@ _UNIT_NAMES = {
     "volume": {"ml": "mL", "mls": "mL", "milliliter": "mL", "millilitre": "mL", "cc": "mL"},
 }
 _COUNT_NAMES = {"tab": "tablet", "tbl": "tablet", "cap": "capsule", "patche": "patch", "sachet": "packet", "dose": "dose"}
+_COUNT_NAMES |= {"suppositorie": "suppository", "meq": "mEq"}
+# Other routes in the words of the profile's route ids (intravenous, subcutaneous ...), so a later phase can compare them
+_ROUTE_NAMES = {"topically": "topical", "rectally": "rectal", "pr": "rectal", "vaginally": "vaginal"}
+_ROUTE_NAMES |= {"subcutaneously": "subcutaneous", "subcut": "subcutaneous", "sc": "subcutaneous", "sq": "subcutaneous"}
+_ROUTE_NAMES |= {"intramuscularly": "intramuscular", "im": "intramuscular", "intravenously": "intravenous", "iv": "intravenous"}
+_ROUTE_NAMES |= {"inhaled": "inhalation", "epidurally": "epidural", "transdermally": "transdermal"}
+_ROUTE_NAMES |= {"sublingually": "sublingual", "sub-lingual": "sublingual", "sl": "sublingual"}
 _SPOON_ML = {"tsp": 5.0, "teaspoon": 5.0, "teaspoonful": 5.0, "tbsp": 15.0, "tablespoon": 15.0, "tablespoonful": 15.0}
 
 # Words an instruction may hold that change nothing medval reads; any other word no phrase takes is reported unread.
@@ -54,7 +66,7 @@ _HARMLESS = frozenset(
     solution suspension liquid granules contents oral syringe cup spoon provided dosing
     device well before using continuous continuously pump infusion empty stomach into through via tablet tablets capsule
     mouth orally usual flush follow and of to by at in a for each every day
-    it your mls
+    it your mls total affected area areas skin
     """.split()  # noqa: SIM905
 )
 
@@ -70,8 +82,10 @@ def _prepare(text: str) -> tuple[str, str | None]:
     text = re.sub(r"\bIT\b", "intrathecal", text)  # upper-case IT is intrathecal; "it" is a pronoun
     text = text.lower().replace("&", " and ").replace("w/", "with ")
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+    text = _SPELLED_AGAIN.sub(r"\1", text)
     text = _NUMBER_WORD.sub(lambda m: str(_WORD_NUMBERS.index(m.group(1)) + 1), _HALF.sub("1/2", text))
-    text = _DIGIT_LETTER.sub(" ", _THOUSANDS.sub("", text))
+    text = _THOUSANDS.sub("", _CLOCK_MINUTES.sub("", text))
+    text = _Q_OR_X_NUMBER.sub(r"\1 ", _NUMBER_THEN_WORD.sub(r"\1 ", text))
     return _UNSPELLABLE.sub(" ", text), cut
 
 
@@ -110,7 +124,7 @@ class _SigTransformer(Transformer):
         if token.type == "MASS":
             return ("mass", _UNIT_NAMES["mass"].get(singular, _UNIT_NAMES["mass"].get(word, "mg")), 1.0)
         if token.type == "VOLUME":
-            return ("volume", "mL", 1.0)
+            return ("volume", "mL", 1000.0 if word[0] == "l" else 1.0)
         if token.type == "SPOON":
             return ("volume", "mL", _SPOON_ML.get(singular, _SPOON_ML.get(word, 5.0)))
         return ("count", _COUNT_NAMES.get(singular, singular), 1.0)
@@ -120,9 +134,12 @@ class _SigTransformer(Transformer):
         if amount is None:
             return ("unread", "a number medval cannot use")
         kind, name, factor = next((u for u in c[1:] if isinstance(u, tuple)), (None, None, 1.0))
-        return SigAmount(
-            amount[0] * factor, amount[1] * factor, name, kind, per_kg=any(isinstance(t, Token) and t.type == "PER_KG" for t in c)
-        )
+        per = {t.type for t in c if isinstance(t, Token)}
+        return SigAmount(amount[0] * factor, amount[1] * factor, name, kind, per_kg="PER_KG" in per, per_m2="PER_M2" in per)
+
+    def dose_one(self, c: list[Any]) -> SigAmount:
+        kind, name, factor = c[-1]
+        return SigAmount(factor, factor, name, kind)
 
     def time_unit(self, c: list[Token]) -> float:
         return _TIME_UNIT_DAYS[c[0].type]
@@ -170,6 +187,8 @@ class _SigTransformer(Transformer):
             return ("unread", "a number medval cannot use")
         low, high = c[0]
         period = self._period_of(c[2:])
+        if period is None and c[1].type in ("TIME", "TIMES"):  # "1 time" is once; "3 times" with no period says too little
+            return ("one_time",) if high == 1 else ("unread", f"{_n(high)} times with no period")
         shown = f"{_n(low)}-{_n(high)}" if low != high else _n(low)
         return self._per(low, high, period, f"{shown} times {_days_text(period)}")
 
@@ -196,6 +215,12 @@ class _SigTransformer(Transformer):
     def period_only(self, c: list[Any]) -> SigFrequency:
         return SigFrequency(1 / c[-1], 1 / c[-1], f"per {_unit_name(c[-1])}")
 
+    def rate(self, c: list[Any]) -> tuple:
+        return ("unread", "an infusion rate")
+
+    def over(self, c: list[Any]) -> tuple:
+        return ("over",)
+
     def time_of_day(self, c: list[Token]) -> tuple:
         last = c[-1]
         return ("time_of_day", 3.0 if last.type == "MEALS" else 1.0, " ".join(str(t) for t in c))
@@ -214,7 +239,7 @@ class _SigTransformer(Transformer):
         return ("route", "intrathecal", str(c[0]))
 
     def other_route(self, c: list[Token]) -> tuple:
-        return ("route", str(c[0]), str(c[0]))
+        return ("route", _ROUTE_NAMES.get(str(c[0]), str(c[0])), str(c[0]))
 
     def route(self, c: list[Any]) -> Any:
         return c[0]
@@ -287,39 +312,58 @@ def _days_text(period: tuple[float, float] | None) -> str:
 _TRANSFORMER = _SigTransformer()
 
 
+def _completes(parser: Any) -> bool:
+    """The tokens fed so far are a whole reading: the end of input is accepted here (checked, not just looked up,
+    because an LALR table may list an end-of-input reduction that then fails)."""
+    if "$END" not in parser.choices():
+        return False
+    try:
+        parser.copy(deepcopy_values=False).feed_eof()
+    except LarkError:
+        return False
+    return True
+
+
+def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str]]:
+    """First pass, on parser states only: which tokens make whole phrases. A phrase that breaks off falls back
+    to the last whole reading and its words are unread. Values built here are thrown away (shallow copies share
+    them), so the second pass parses the kept tokens afresh."""
+    unread: list[int] = []
+    parser = _PARSER.parse_interactive()
+    whole = parser.copy(deepcopy_values=False)
+    pending: list[int] = []
+    for index, token in enumerate(tokens):
+        for attempt in (0, 1):
+            try:
+                parser.feed_token(token)
+                pending.append(index)
+                break
+            except LarkError:
+                unread.extend(pending)
+                parser, pending = whole.copy(deepcopy_values=False), []
+                if attempt:
+                    unread.append(index)
+        if _completes(parser):
+            whole, pending = parser.copy(deepcopy_values=False), []
+    unread.extend(pending)  # a phrase still open at the end
+    dropped = set(unread)
+    return [t for i, t in enumerate(tokens) if i not in dropped], [str(tokens[i]) for i in sorted(dropped)]
+
+
 def _parse(text: str) -> tuple[list[Any], list[str]]:
-    """Feed the tokens one by one; a phrase that breaks off goes back to the last whole reading, its words unread."""
-    unread: list[str] = []
+    """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
         tokens = list(_PARSER.lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
         return [], [text.strip()] if text.strip() else []
+    kept, unread = _kept_tokens(tokens)
     parser = _PARSER.parse_interactive()
-    # the parser after the last token at which the input read so far was whole; values are never mutated,
-    # so a shallow copy does (a deep copy makes the reader quadratic)
-    whole = parser.copy(deepcopy_values=False)
-    pending: list[Token] = []
-    for token in tokens:
-        for attempt in (0, 1):
-            try:
-                parser.feed_token(token)
-                pending.append(token)
-                break
-            except LarkError:
-                unread.extend(str(t) for t in pending)
-                parser, pending = whole.copy(deepcopy_values=False), []
-                if attempt:
-                    unread.append(str(token))
-        if "$END" in parser.choices():
-            whole, pending = parser.copy(deepcopy_values=False), []
     try:
+        for token in kept:
+            parser.feed_token(token)
         tree = parser.feed_eof()
-    except LarkError:
-        unread.extend(str(t) for t in pending)
-        try:
-            tree = whole.feed_eof()
-        except LarkError:
-            return [], unread + [str(t) for t in tokens]
+    except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
+        return [], [str(t) for t in tokens]
     return _flatten(_TRANSFORMER.transform(tree).children if isinstance(tree, Tree) else []), unread
 
 
@@ -359,6 +403,12 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
     fields: dict[str, Any] = {}
     for item in items:
         if isinstance(item, SigAmount):
+            if item.unit is None and builder.dose is not None and builder.dose.unit is not None:
+                if builder.frequency is None and not builder.times_of_day:
+                    unread.append(item.describe())  # a bare number beside a dose: not placed, not guessed
+                    continue
+                # "1 tablet in the morning and 2 at bedtime": the second dose is in the first one's unit
+                item = SigAmount(item.low, item.high, builder.dose.unit, builder.dose.kind, builder.dose.per_kg, builder.dose.per_m2)
             if builder.dose is None:
                 builder.dose = item
             elif builder.equivalent is None and item.kind != builder.dose.kind and builder.frequency is None and not builder.times_of_day:
@@ -403,6 +453,8 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
             fields["maximum"] = item[1]
         elif item[0] == "one_time":
             fields["one_time"] = True
+        elif item[0] == "over":
+            pass  # how long one administration takes changes neither dose nor frequency
         elif item[0] == "unread":
             unread.append(item[1])
     builder.close()

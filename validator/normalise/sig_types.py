@@ -20,6 +20,7 @@ class SigAmount:
     unit: str | None  # canonical: "mg", "mcg", "g", "mL", "tablet", "capsule", "packet", "dose" ...; None when unwritten
     kind: str | None  # "mass", "volume", "count", or None when no unit is written
     per_kg: bool = False  # "5 mg/kg": a weight-based dose, to be multiplied by the patient's weight
+    per_m2: bool = False  # "1000 mg/m2": a dose per square metre of body surface area
 
     @property
     def mg_high(self) -> float | None:
@@ -33,7 +34,7 @@ class SigAmount:
     def describe(self) -> str:
         value = format_number(self.low) if self.low == self.high else f"{format_number(self.low)}-{format_number(self.high)}"
         unit = f" {self.unit}" if self.unit else ""
-        return f"{value}{unit}{'/kg' if self.per_kg else ''}"
+        return f"{value}{unit}{'/kg' if self.per_kg else ''}{'/m2' if self.per_m2 else ''}"
 
 
 _MG = {"mg": 1.0, "mcg": 0.001, "g": 1000.0}
@@ -116,7 +117,7 @@ class SigReading:
         total = 0.0
         for part in self.parts:
             mass = part.mass
-            if mass is None or mass.per_kg:
+            if mass is None or mass.per_kg or mass.per_m2:
                 return None
             if part.daily_total:
                 total += mass.mg_high or 0.0
