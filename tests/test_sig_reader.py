@@ -418,3 +418,21 @@ def test_a_bare_second_number_takes_the_first_dose_unit_only_after_a_time() -> N
 
 def test_litres_are_millilitres() -> None:
     assert read_sig("1 L daily").dose.high == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("take 1 tablet every 8 tablets daily", "an interval without its time unit"),
+        ("1 tab via 5 daily", "a route phrase broken off"),
+        ("1 tab daily, not to exceed daily", "a maximum without its amount"),
+        ("take 1 tablet every", "a phrase left unfinished at the end"),
+    ],
+)
+def test_what_kind_of_phrase_broke_off(text: str, why: str) -> None:
+    reading = read_sig(text)
+    assert any(w.startswith(why) for w in reading.unread_why), reading.unread_why
+
+
+def test_a_whole_reading_explains_nothing() -> None:  # look-alike: nothing broke off, nothing to explain
+    assert read_sig("1 tab po daily as needed for pain").unread_why == ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,29 @@ def _prepare(text: str) -> tuple[str, str | None]:
     return _UNSPELLABLE.sub(" ", text), cut
 
 
+# Why a phrase broke off, told by lark's match_examples: the error's parser state is compared with the state at
+# which each example fails. Each example is also given after a first word, since the parser's stack is one
+# deeper once any item has been read.
+_BROKEN_OFF = {
+    "an interval without its time unit ('every 8 ...')": ["every 8 tablets", "q 6 tablets"],
+    "a duration or count without its unit ('for 5 ...')": ["for 5 tablets", "x 5 tablets"],
+    "a route phrase broken off ('via ...')": ["via 5", "by 5"],
+    "a maximum without its amount ('not to exceed ...')": ["not to exceed daily", "no more than daily"],
+    "a range broken off ('1 to ...')": ["1 to daily", "1 - daily"],
+    "a period without its time unit ('per ...')": ["1 tablet per tablet", "1 tablet every other tablet"],
+}
+_BROKEN_OFF = {label: examples + [f"take {e}" for e in examples] for label, examples in _BROKEN_OFF.items()}
+_MAX_EXPLAINED = 3  # each explanation re-parses the examples; a few are enough to say what went wrong
+
+
+def _why(error: LarkError) -> str:
+    try:
+        label = error.match_examples(_PARSER.parse, _BROKEN_OFF, use_accepts=False)  # type: ignore[attr-defined]
+    except Exception:  # an explanation is a courtesy; it must never stop the reading
+        label = None
+    return label or "words that fit no phrase"
+
+
 def _completes(parser: Any) -> bool:
     """The tokens fed so far are a whole reading: the end of input is accepted here (checked, not just looked up,
     because an LALR table may list an end-of-input reduction that then fails)."""
@@ -82,11 +106,12 @@ def _completes(parser: Any) -> bool:
     return True
 
 
-def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str]]:
+def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]]:
     """First pass, on parser states only: which tokens make whole phrases. A phrase that breaks off falls back
     to the last whole reading and its words are unread. Values built here are thrown away (shallow copies share
     them), so the second pass parses the kept tokens afresh."""
     unread: list[int] = []
+    why: list[str] = []
     parser = _PARSER.parse_interactive()
     whole = parser.copy(deepcopy_values=False)
     pending: list[int] = []
@@ -96,33 +121,37 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str]]:
                 parser.feed_token(token)
                 pending.append(index)
                 break
-            except LarkError:
+            except LarkError as error:
+                if pending and len(why) < _MAX_EXPLAINED:  # a phrase broke off: say what kind
+                    why.append(_why(error))
                 unread.extend(pending)
                 parser, pending = whole.copy(deepcopy_values=False), []
                 if attempt:
                     unread.append(index)
         if _completes(parser):
             whole, pending = parser.copy(deepcopy_values=False), []
-    unread.extend(pending)  # a phrase still open at the end
+    if pending:  # a phrase still open at the end
+        why.append("a phrase left unfinished at the end")
+    unread.extend(pending)
     dropped = set(unread)
-    return [t for i, t in enumerate(tokens) if i not in dropped], [str(tokens[i]) for i in sorted(dropped)]
+    return [t for i, t in enumerate(tokens) if i not in dropped], [str(tokens[i]) for i in sorted(dropped)], why
 
 
-def _parse(text: str) -> tuple[list[Any], list[str]]:
+def _parse(text: str) -> tuple[list[Any], list[str], list[str]]:
     """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
         tokens = list(_PARSER.lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
-        return [], [text.strip()] if text.strip() else []
-    kept, unread = _kept_tokens(tokens)
+        return [], [text.strip()] if text.strip() else [], []
+    kept, unread, why = _kept_tokens(tokens)
     parser = _PARSER.parse_interactive()
     try:
         for token in kept:
             parser.feed_token(token)
         tree = parser.feed_eof()
     except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
-        return [], [str(t) for t in tokens]
-    return _flatten(TRANSFORMER.transform(tree).children if isinstance(tree, Tree) else []), unread
+        return [], [str(t) for t in tokens], why
+    return _flatten(TRANSFORMER.transform(tree).children if isinstance(tree, Tree) else []), unread, why
 
 
 def _flatten(items: list[Any]) -> list[Any]:
@@ -232,7 +261,8 @@ def read_sig(text: str, location: Location = (), names: frozenset[str] = frozens
     if not isinstance(text, str):
         return SigReading("", location, unread=(type(text).__name__,))
     prepared, cut = _prepare(text)
-    items, unread = _parse(prepared)
+    items, unread, why = _parse(prepared)
     if cut:
         unread.append(f"text beyond {MAX_CHARS} characters")
-    return _assemble(text, location, items, unread, names)
+    reading = _assemble(text, location, items, unread, names)
+    return replace(reading, unread_why=tuple(why)) if why else reading

@@ -92,6 +92,7 @@ class SigReading:
     maximum: SigMaximum | None = None
     one_time: bool = False
     unread: tuple[str, ...] = ()  # words and phrases the reader could not place
+    unread_why: tuple[str, ...] = ()  # what kind of phrase broke off ("an interval without its time unit ...")
 
     @property
     def dose(self) -> SigAmount | None:
