@@ -302,6 +302,13 @@ def test_words_of_a_timing_code_are_read() -> None:  # once unverified; the sig 
 def test_once_as_words_is_one_off() -> None:
     facts = per_day({"code": {"text": "Once"}})
     assert facts.per_day == 1 and facts.one_off
+    coded = per_day({"code": {"coding": [{"system": "http://vendor.example.org/freq", "code": "ONCE"}]}})
+    assert coded.per_day == 1 and coded.one_off
+
+
+def test_snomed_code_under_its_oid() -> None:
+    facts = per_day({"code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.96", "code": "229798009"}]}})
+    assert facts.per_day == 3
 
 
 def test_bounds_period_start_equal_to_end_is_one_off() -> None:

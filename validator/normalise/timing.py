@@ -71,7 +71,8 @@ def _from_code(timing: Any) -> tuple[float, str, bool] | None:
             return per_day, coding.code.upper(), False
     if concept.text and (per_day := _gts(concept.text)) is not None:
         return per_day, concept.text.strip().upper(), False
-    for text in [concept.text] + [c.display for c in codings]:
+    vendor_codes = [c.code for c in codings if c.code and c.system not in _SNOMED]  # "ONCE", "NIGHTLY": a word as a code
+    for text in [concept.text] + [c.display for c in codings] + vendor_codes:
         if not text:
             continue
         reading = read_sig(text)
