@@ -1,6 +1,6 @@
 """The sig reader: a written instruction ("Take 2 tablets (40 mg) by mouth 4 times daily") -> a SigReading.
 
-The grammar is `sig.lark`, parsed LALR(1) once per process. Text is first lower-cased and spaced
+The grammar is `sig.lark`, parsed LALR(1); the parser is built once per process, on first use. Text is first lower-cased and spaced
 (`_prepare`); the parser is then fed token by token, and a phrase that breaks off is dropped back to
 the last whole reading, its words reported as unread: the reader is linear in the text, never raises,
 and never guesses a number it did not read.
@@ -23,7 +23,14 @@ from .sig_types import Location, SigAmount, SigFrequency, SigPart, SigReading
 
 MAX_CHARS = 500  # longer texts are read up to here; the rest is reported unread
 
-_PARSER = Lark(Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"), parser="lalr", lexer="basic", start="start")
+
+@lru_cache(maxsize=1)
+def sig_parser() -> Lark:
+    """The LALR parser, built once per process on first use (about 70 ms): a process that reads no text
+    (most CLI runs, every worker until its first text) does not pay for it at start-up. Lark's own
+    on-disk cache is not used: it is a pickle in a shared temporary folder."""
+    return Lark(Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"), parser="lalr", lexer="basic", start="start")
+
 
 _VULGAR = {"½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅛": " 1/8"}
 _WORD_NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
@@ -88,7 +95,7 @@ _MAX_EXPLAINED = 3  # each explanation re-parses the examples; a few are enough 
 
 def _why(error: LarkError) -> str:
     try:
-        label = error.match_examples(_PARSER.parse, _BROKEN_OFF, use_accepts=False)  # type: ignore[attr-defined]
+        label = error.match_examples(sig_parser().parse, _BROKEN_OFF, use_accepts=False)  # type: ignore[attr-defined]
     except Exception:  # an explanation is a courtesy; it must never stop the reading
         label = None
     return label or "words that fit no phrase"
@@ -112,7 +119,7 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]
     them), so the second pass parses the kept tokens afresh."""
     unread: list[int] = []
     why: list[str] = []
-    parser = _PARSER.parse_interactive()
+    parser = sig_parser().parse_interactive()
     whole = parser.copy(deepcopy_values=False)
     pending: list[int] = []
     for index, token in enumerate(tokens):
@@ -140,11 +147,11 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]
 def _parse(text: str) -> tuple[list[Any], list[str], list[str]]:
     """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
-        tokens = list(_PARSER.lex(text))
+        tokens = list(sig_parser().lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
         return [], [text.strip()] if text.strip() else [], []
     kept, unread, why = _kept_tokens(tokens)
-    parser = _PARSER.parse_interactive()
+    parser = sig_parser().parse_interactive()
     try:
         for token in kept:
             parser.feed_token(token)
