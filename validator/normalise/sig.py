@@ -1,9 +1,9 @@
 """The sig reader: a written instruction ("Take 2 tablets (40 mg) by mouth 4 times daily") -> a SigReading.
 
-The grammar is `sig.lark`, parsed LALR(1); the parser is built once per process, on first use. Text is first lower-cased and spaced
-(`_prepare`); the parser is then fed token by token, and a phrase that breaks off is dropped back to
-the last whole reading, its words reported as unread: the reader is linear in the text, never raises,
-and never guesses a number it did not read.
+The grammar is `sig.lark`, parsed LALR(1); the parser is built once per process, on first use. Text is
+first lower-cased and spaced (`_prepare`); a first pass over parser states finds the tokens that make whole
+phrases (a phrase that breaks off falls back to the last whole reading, its words reported unread), and the
+kept tokens are parsed afresh. The reader is linear in the text, never raises, and never makes up a number.
 """
 
 from __future__ import annotations
