@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 1
 
-.PHONY: setup serve test lint format bench fuzz clean
+.PHONY: setup serve test lint format bench bench-sig fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 # Not part of `make test`: about 5 minutes, figures as ratios to same-run baselines (docs/performance.md).
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
+
+# The sig reader's reading rate on benchmarks/sig_corpus (a second; `make bench` runs it too).
+bench-sig: $(STAMP)
+	$(BIN)/python -m benchmarks.sig
 
 # The big property-based runs of the HTTP service: its own OpenAPI schema, and mutated real orders (the suite runs small ones).
 FUZZ_EXAMPLES ?= 300

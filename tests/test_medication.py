@@ -285,3 +285,89 @@ def test_r5_contained_medication_dose_form() -> None:
     assert f.form == "tablet"
     # an oral tablet ordered intrathecally is caught in R5 as in R4
     assert "route-form-mismatch" in rules_of(check(resource, fhir_version="5.0"))
+
+
+def test_strength_search_is_linear_in_the_text() -> None:
+    import time
+
+    for text in ("1" * 8192, "1," * 4096, "1." * 4096, "1 " * 4096 + "mg"):
+        start = time.perf_counter()
+        strength_from_text(text)
+        assert time.perf_counter() - start < 0.5, text[:10]
+
+
+def test_strength_after_a_long_number_is_still_read() -> None:  # the safe look-alike: bounded parts still read real strengths
+    s = strength_from_text("lot 123456789012 baclofen 10 mg tablet")
+    assert s is not None and s.mg_per_unit == 10
+    assert strength_from_text("2,000 mcg/20 mL").mg_per_ml == pytest.approx(0.1)
+
+
+def _r5_contained(ingredient: dict[str, Any]) -> dict[str, Any]:
+    return order(
+        contained=[
+            {
+                "resourceType": "Medication",
+                "id": "m",
+                "code": {"coding": [{"system": RXNORM, "code": "1292"}], "text": "baclofen"},
+                "ingredient": [{"item": {"concept": {"coding": [{"system": RXNORM, "code": "1292"}]}}} | ingredient],
+            }
+        ],
+        medication={"reference": {"reference": "#m"}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "per_volume", "mg"),
+    [
+        ({"strengthQuantity": {"value": 10, "unit": "mg", "system": UCUM, "code": "mg"}}, False, 10),
+        ({"strengthQuantity": {"value": 2, "unit": "mg/mL", "system": UCUM, "code": "mg/mL"}}, True, 2),
+        ({"strengthQuantity": {"value": 500, "unit": "mcg/mL", "system": UCUM, "code": "ug/mL"}}, True, 0.5),
+        ({"strengthQuantity": {"value": 2, "unit": "g/L", "system": UCUM, "code": "g/L"}}, True, 2),
+        ({"strengthCodeableConcept": {"text": "10 mg/5 mL"}}, True, 2),
+        (
+            {
+                "strengthRatio": {
+                    "numerator": {"value": 2, "code": "g", "system": UCUM},
+                    "denominator": {"value": 1, "code": "L", "system": UCUM},
+                }
+            },
+            True,
+            2,
+        ),
+        (
+            {
+                "strengthRatio": {
+                    "numerator": {"value": 40, "code": "mg", "system": UCUM},
+                    "denominator": {"value": 20, "code": "mL", "system": UCUM},
+                }
+            },
+            True,
+            2,
+        ),
+    ],
+)
+def test_r5_strength_shapes(ingredient: dict[str, Any], per_volume: bool, mg: float) -> None:
+    f = facts(_r5_contained(ingredient), "5.0")
+    assert f.strength is not None and f.strength.per_volume is per_volume
+    assert (f.strength.mg_per_ml if per_volume else f.strength.mg_per_unit) == pytest.approx(mg)
+
+
+def test_r5_strength_per_kg_is_no_strength() -> None:  # look-alike: a per-kg quantity is not a product strength
+    f = facts(_r5_contained({"strengthQuantity": {"value": 10, "unit": "mg/kg", "system": UCUM, "code": "mg/kg"}}), "5.0")
+    assert f.strength is None
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "product"),
+    [
+        (RXNORM, "2679605", "tab-15"),
+        (RXNORM, "250976", "oral-sol-5-5"),
+        (RXNORM, "2667941", "oral-sol-10-5"),
+        (RXNORM, "2667943", "oral-sol-10-5"),
+        ("http://hl7.org/fhir/sid/ndc", "69528-302", "oral-sol-10-5"),
+        ("http://hl7.org/fhir/sid/ndc", "87519-003", "granules-10"),
+    ],
+)
+def test_catalogue_codes_identify_their_product(system: str, code: str, product: str) -> None:
+    f = facts(order(medicationCodeableConcept={"coding": [{"system": system, "code": code}]}))
+    assert f.product is not None and f.product.id == product

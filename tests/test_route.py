@@ -160,3 +160,26 @@ def test_oral_tablet_coded_with_the_v3_oid_is_not_a_forbidden_route() -> None:
     order = oral_order()
     order["dosageInstruction"][0]["route"] = {"coding": [{"system": "urn:oid:2.16.840.1.113883.5.112", "code": "PO"}]}
     assert "route-not-permitted" not in rules_of(check(order))
+
+
+def test_known_code_without_display_or_text() -> None:
+    facts = route({"coding": [{"system": SNOMED, "code": "72607000"}]})
+    assert facts.route == "intrathecal" and facts.written == "72607000"
+
+
+@pytest.mark.parametrize(
+    ("coding", "expected"),
+    [
+        ({"system": "http://vendor.example.org/route", "code": "PO"}, "oral"),
+        ({"system": "http://vendor.example.org/route", "code": "15", "display": "By mouth"}, "oral"),
+        ({"system": "http://vendor.example.org/route", "code": "G7", "display": "per G-tube"}, "enteral-tube"),
+        ({"system": "http://vendor.example.org/route", "code": "IT1", "display": "Intrathecal"}, "intrathecal"),
+    ],
+)
+def test_vendor_route_codings_read_by_their_words(coding: dict[str, str], expected: str) -> None:
+    assert route({"coding": [coding]}).route == expected
+
+
+def test_vendor_coding_with_unreadable_words_stays_unknown() -> None:  # the look-alike: no guess from a number
+    facts = route({"coding": [{"system": "http://vendor.example.org/route", "code": "15", "display": "Route 15"}]})
+    assert facts.route is None and not facts.unlisted

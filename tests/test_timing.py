@@ -101,7 +101,7 @@ def test_code_beside_a_repeat_that_only_bounds_the_course() -> None:
 
 
 def test_unknown_code_and_q0h_are_unverified() -> None:
-    for timing in ({"code": {"text": "twice daily"}}, {"code": {"coding": [{"system": GTS, "code": "Q0H"}]}}):
+    for timing in ({"code": {"text": "as directed by clinic"}}, {"code": {"coding": [{"system": GTS, "code": "Q0H"}]}}):
         facts = per_day(timing)
         assert facts.per_day is None
         assert facts.problem is not None and facts.problem.rule == "frequency-unverified"
@@ -248,3 +248,86 @@ def test_astronomically_long_bounds_cap_nothing_and_do_not_crash() -> None:
     assert (
         per_day({"repeat": {"frequency": 3, "period": 1, "periodUnit": "d", "boundsDuration": {"value": 1e308, "code": "a"}}}).per_day == 3
     )
+
+
+SNOMED_CT = "http://snomed.info/sct"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "one_off"),
+    [
+        ("229797004", 1, False),  # Once daily
+        ("229799001", 2, False),  # Twice a day
+        ("229798009", 3, False),  # Three times daily
+        ("307439001", 4, False),  # Four times daily
+        ("225756002", 6, False),  # Every four hours
+        ("307469008", 3, False),  # Every eight hours
+        ("396139000", 4, False),  # Every six to eight hours: at most every 6 h
+        ("396109005", 4, False),  # One to four times a day: at most 4
+        ("307486002", 1, True),  # Once only
+    ],
+)
+def test_snomed_frequency_concepts(code: str, expected: float, one_off: bool) -> None:
+    facts = per_day({"code": {"coding": [{"system": SNOMED_CT, "code": code}]}})
+    assert facts.per_day == pytest.approx(expected) and facts.one_off is one_off and facts.problem is None
+
+
+def test_an_unknown_snomed_code_is_not_read_as_a_gts_abbreviation() -> None:  # look-alike: SNOMED "BID" is no code
+    facts = per_day({"code": {"coding": [{"system": SNOMED_CT, "code": "123456789"}]}})
+    assert facts.per_day is None and facts.problem is not None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ({"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.4.698288.300", "code": "100017", "display": "Every 8 hours"}]}, 3),
+        ({"coding": [{"system": "http://vendor.example.org/freq", "code": "X7", "display": "3 times daily with meals"}]}, 3),
+        ({"text": "in the morning and at bedtime"}, 2),
+        ({"text": "q4-6h"}, 6),
+    ],
+)
+def test_vendor_codings_are_read_by_their_words(code: dict[str, Any], expected: float) -> None:
+    facts = per_day({"code": code})
+    assert facts.per_day == pytest.approx(expected)
+
+
+def test_vendor_words_that_say_more_than_a_frequency_are_not_guessed() -> None:
+    assert per_day({"code": {"text": "daily except Sundays"}}).per_day is None
+    assert per_day({"code": {"text": "2 tablets twice daily"}}).per_day is None  # a dose in a timing code: not a timing
+
+
+def test_words_of_a_timing_code_are_read() -> None:  # once unverified; the sig reader reads it now
+    assert per_day({"code": {"text": "twice daily"}}).per_day == 2
+
+
+def test_once_as_words_is_one_off() -> None:
+    facts = per_day({"code": {"text": "Once"}})
+    assert facts.per_day == 1 and facts.one_off
+    coded = per_day({"code": {"coding": [{"system": "http://vendor.example.org/freq", "code": "ONCE"}]}})
+    assert coded.per_day == 1 and coded.one_off
+
+
+def test_snomed_code_under_its_oid() -> None:
+    facts = per_day({"code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.96", "code": "229798009"}]}})
+    assert facts.per_day == 3
+
+
+def test_bounds_period_start_equal_to_end_is_one_off() -> None:
+    facts = per_day({"repeat": {"boundsPeriod": {"start": "2026-01-05T08:00:00Z", "end": "2026-01-05T08:00:00Z"}}})
+    assert facts.per_day == 1 and facts.one_off
+    # look-alike: a course bounded by two different dates is not one dose
+    course = per_day({"repeat": {"boundsPeriod": {"start": "2026-01-05", "end": "2026-01-09"}}})
+    assert not course.one_off and course.per_day is None
+
+
+def test_time_of_day_list_without_frequency_counts_each_time() -> None:
+    assert per_day({"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}}).per_day == 2
+
+
+def test_count_is_the_whole_course_not_a_day() -> None:
+    facts = per_day({"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "count": 10}})
+    assert facts.per_day == 1 and not facts.one_off
+
+
+def test_frequency_max_and_period_max_give_the_daily_maximum() -> None:
+    assert per_day({"repeat": {"frequency": 2, "frequencyMax": 3, "period": 4, "periodMax": 6, "periodUnit": "h"}}).per_day == 18

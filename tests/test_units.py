@@ -72,7 +72,7 @@ def test_ucum_annotation_on_a_mass_unit_is_ignored() -> None:
 
 @pytest.mark.parametrize(
     "unit",
-    [None, "", "   ", "1", "%", "U", "mmol", "mg/kg", "puffs", "{puff}", "h", "d", "drop", "x" * 41, "mg/", "/"],
+    [None, "", "   ", "%", "U", "mmol", "puffs", "{puff}", "h", "d", "drop", "x" * 41, "mg/", "/", "mg/g", "g/L", "mg2", "mg/(", "mg)("],
 )
 def test_no_usable_dose_unit_is_none(unit: str | None) -> None:
     assert parse_unit(unit, COUNT_UNITS) is None
@@ -126,3 +126,70 @@ def test_upper_case_spellings_ehrs_send(unit: str, kind: UnitKind, factor: float
     parsed = parse_unit(unit)
     assert parsed is not None and parsed.kind is kind
     assert parsed.factor == pytest.approx(factor)
+
+
+# UCUM terms (https://ucum.org/ucum, section 2: "." multiplies, "/" divides, a trailing integer is an exponent,
+# a leading integer a factor, {...} an annotation, "1" the unity) and the amount each is in mg, mL, mg/day or mL/day.
+UCUM_TABLE = [
+    ("mg", UnitKind.MASS, 1.0),
+    ("ug", UnitKind.MASS, 0.001),
+    ("kg", UnitKind.MASS, 1e6),
+    ("10*3.ug", UnitKind.MASS, 1.0),
+    ("mg{total}", UnitKind.MASS, 1.0),
+    ("mL", UnitKind.VOLUME, 1.0),
+    ("dL", UnitKind.VOLUME, 100.0),
+    ("l", UnitKind.VOLUME, 1000.0),
+    ("[tsp_us]", UnitKind.VOLUME, 4.92892159375),
+    ("mg/d", UnitKind.MASS_RATE, 1.0),
+    ("mg.d-1", UnitKind.MASS_RATE, 1.0),
+    ("ug.d-1", UnitKind.MASS_RATE, 0.001),
+    ("ug/(24.h)", UnitKind.MASS_RATE, 0.001),
+    ("mg/(24.h)", UnitKind.MASS_RATE, 1.0),
+    ("mg/(8.h)", UnitKind.MASS_RATE, 3.0),
+    ("mg/(12.h)", UnitKind.MASS_RATE, 2.0),
+    ("mg.h-1", UnitKind.MASS_RATE, 24.0),
+    ("ug/min", UnitKind.MASS_RATE, 1.44),
+    ("mg/wk", UnitKind.MASS_RATE, 1 / 7),
+    ("mg/mo", UnitKind.MASS_RATE, 1 / 30.4375),
+    ("mg/a", UnitKind.MASS_RATE, 1 / 365.25),
+    ("g/d", UnitKind.MASS_RATE, 1000.0),
+    ("mL/h", UnitKind.VOLUME_RATE, 24.0),
+    ("mL/(12.h)", UnitKind.VOLUME_RATE, 2.0),
+    ("mL.d-1", UnitKind.VOLUME_RATE, 1.0),
+]
+
+
+@pytest.mark.parametrize(("unit", "kind", "factor"), UCUM_TABLE)
+def test_ucum_table(unit: str, kind: UnitKind, factor: float) -> None:
+    parsed = parse_unit(unit)
+    assert parsed is not None, unit
+    assert (parsed.kind, parsed.per_kg) == (kind, False)
+    assert parsed.factor == pytest.approx(factor, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("unit", "kind", "factor"),
+    [
+        ("mg/kg", UnitKind.MASS, 1.0),
+        ("ug/kg", UnitKind.MASS, 0.001),
+        ("mg/kg/d", UnitKind.MASS_RATE, 1.0),
+        ("mg/kg.d-1", UnitKind.MASS_RATE, 1.0),
+        ("ug/kg/min", UnitKind.MASS_RATE, 1.44),
+        ("mg/kg/day", UnitKind.MASS_RATE, 1.0),
+        ("MCG/KG/HR", UnitKind.MASS_RATE, 0.024),
+    ],
+)
+def test_per_kg_units_are_weight_based(unit: str, kind: UnitKind, factor: float) -> None:
+    parsed = parse_unit(unit)
+    assert parsed is not None and parsed.per_kg and parsed.kind is kind
+    assert parsed.factor == pytest.approx(factor)
+
+
+def test_a_plain_mass_is_not_per_kg() -> None:  # the safe look-alike of mg/kg
+    assert not parse_unit("mg").per_kg and not parse_unit("kg").per_kg and not parse_unit("mg/d").per_kg
+
+
+@pytest.mark.parametrize("unit", ["1", "1{tablet}", "{tbl}"])
+def test_unity_and_annotations_are_a_count_of_the_product(unit: str) -> None:
+    parsed = parse_unit(unit, COUNT_UNITS)
+    assert parsed is not None and parsed.kind is UnitKind.COUNT and parsed.factor == 1.0

@@ -46,37 +46,46 @@ TIME_UNIT_DAYS: dict[str, float] = {
     "a": 365.25,
 }
 
-# Spellings of UCUM units that pint does not know by that name.
-_ALIASES = {
-    "ug": "microgram",
-    "µg": "microgram",
-    "μg": "microgram",
-    "mcg": "microgram",
-    "ml": "milliliter",
-    "mL": "milliliter",
-    "l": "liter",
-    "L": "liter",
-    "d": "day",
-    "h": "hour",
-    "hr": "hour",
-    "min": "minute",
-    "wk": "week",
-    "mo": "mo_ucum",
-    "a": "year",
-    "s": "second",
+# Spellings EHRs send that are not UCUM symbols (or not in UCUM's case), as UCUM case-sensitive symbols.
+_SPELLINGS = {
+    "mcg": "ug",
+    "µg": "ug",
+    "μg": "ug",
+    "ml": "mL",
+    "cc": "mL",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "day": "d",
+    "days": "d",
+    "week": "wk",
+    "weeks": "wk",
+    "mgs": "mg",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "microgram": "ug",
+    "micrograms": "ug",
+    "gram": "g",
+    "grams": "g",
+    "kilogram": "kg",
+    "kgs": "kg",
     # Upper-case spellings (UCUM's case-insensitive form, NCPDP/RxNorm style): "ML" is a millilitre,
     # never a megalitre, and "MG" a milligram, never a megagram.
-    "MG": "milligram",
-    "MCG": "microgram",
-    "UG": "microgram",
-    "ML": "milliliter",
-    "HR": "hour",
-    "H": "hour",
-    "D": "day",
-    "DAY": "day",
+    "MG": "mg",
+    "MCG": "ug",
+    "UG": "ug",
+    "ML": "mL",
+    "HR": "h",
+    "H": "h",
+    "D": "d",
+    "DAY": "d",
+    "KG": "kg",
+    "G": "g",
+    "L": "L",
 }
 
-UCUM_ANNOTATION = re.compile(r"\{[^}]*\}")  # {tbl}, {1.73_m2}: UCUM annotations carry no unit
+UCUM_ANNOTATION = re.compile(r"\{[^{}]*\}")  # {tbl}, {1.73_m2}: UCUM annotations carry no unit
 
 
 class UnitKind(Enum):
@@ -93,19 +102,128 @@ class ParsedUnit:
     factor: float  # to mg, mL, mg/day or mL/day; 1 for counts
     label: str  # the unit as written, for messages
     count_name: str | None = None  # normalised name for counts ("tablet")
+    per_kg: bool = False  # "mg/kg", "mg/kg/d": an amount per kg of body weight, to be multiplied by the patient's weight
+
+
+# ---- UCUM: https://ucum.org/ucum (The Unified Code for Units of Measure, sections 2.1-2.5: the syntax of terms,
+# prefixes, and the base and derived units medication doses use). Case-sensitive (c/s) symbols.
+_UCUM_PREFIXES = {"k": 1e3, "h": 1e2, "da": 1e1, "d": 1e-1, "c": 1e-2, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
+_UCUM_ATOMS = {  # symbol -> (pint unit, metric: takes a prefix)
+    "g": ("gram", True),
+    "L": ("liter", True),
+    "l": ("liter", True),
+    "s": ("second", True),
+    "min": ("minute", False),
+    "h": ("hour", False),
+    "d": ("day", False),
+    "wk": ("week", False),
+    "mo": ("mo_ucum", False),  # mean Julian month, 30.4375 d
+    "a": ("year", False),  # mean Julian year, 365.25 d
+    "[tsp_us]": ("teaspoon", False),
+    "[tbs_us]": ("tablespoon", False),
+}
+_UCUM_TOKEN = re.compile(r"\(|\)|\.|/|\d+(?:\*[+-]?\d+)?(?![A-Za-z\[µ])|(?:[A-Za-zµ]+|\[[A-Za-z_]+\])[+-]?\d*")
+
+
+def _ucum_atom(symbol: str) -> tuple[str, float] | None:
+    if symbol in _UCUM_ATOMS:
+        return _UCUM_ATOMS[symbol][0], 1.0
+    for size in (2, 1):
+        prefix, rest = symbol[:size], symbol[size:]
+        if prefix in _UCUM_PREFIXES and rest in _UCUM_ATOMS and _UCUM_ATOMS[rest][1]:
+            return _UCUM_ATOMS[rest][0], _UCUM_PREFIXES[prefix]
+    return None
+
+
+class _UcumReader:
+    """term := ["/"] component (("." | "/") component)*; component := "(" term ")" | factor | unit exponent?"""
+
+    def __init__(self, code: str) -> None:
+        self.tokens = _UCUM_TOKEN.findall(code)
+        self.position = 0
+        self.whole = "".join(self.tokens) == code
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def term(self, depth: int = 0) -> list[tuple[float, str | None, int]] | None:
+        parts: list[tuple[float, str | None, int]] = []
+        sign = 1
+        if self.peek() == "/":
+            self.position, sign = self.position + 1, -1
+        while True:
+            component = self.component(depth)
+            if component is None:
+                return None
+            parts += [(f, u, e * sign) for f, u, e in component]
+            operator = self.peek()
+            if operator not in (".", "/"):
+                return parts
+            self.position, sign = self.position + 1, 1 if operator == "." else -1
+
+    def component(self, depth: int) -> list[tuple[float, str | None, int]] | None:
+        token = self.peek()
+        if token is None or depth > 4:
+            return None
+        self.position += 1
+        if token == "(":
+            inner = self.term(depth + 1)
+            if inner is None or self.peek() != ")":
+                return None
+            self.position += 1
+            return inner
+        if token[0].isdigit():
+            base, _, power = token.partition("*")
+            if power and base != "10":
+                return None
+            value = 10.0 ** int(power) if power else float(base)
+            return [(value, None, 1)] if 0 < value < 1e300 else None
+        match = re.fullmatch(r"([A-Za-zµ]+|\[[A-Za-z_]+\])([+-]?\d*)", token)
+        if match is None or match[2] in ("+", "-") or len(match[2]) > 2:
+            return None
+        atom = _ucum_atom(match[1])
+        if atom is None:
+            return None
+        return [(atom[1], atom[0], int(match[2] or 1))]
+
+
+def _ucum_quantity(code: str) -> tuple[pint.Quantity, bool] | None:
+    """A UCUM term as a pint quantity, and whether it was per kilogram (the /kg taken out); None if not UCUM."""
+    reader = _UcumReader(code)
+    if not reader.whole:
+        return None
+    parts = reader.term()
+    if parts is None or reader.peek() is not None:
+        return None
+    masses_up = any(u == "gram" and e > 0 for _, u, e in parts)
+    per_kg = [p for p in parts if p == (1e3, "gram", -1)]
+    if masses_up and len(per_kg) == 1:
+        parts.remove(per_kg[0])
+    quantity = UREG.Quantity(1.0)
+    for factor, unit, exponent in parts:
+        quantity = quantity * (UREG.Quantity(factor, unit) if unit else factor) ** exponent
+    return quantity, bool(masses_up and per_kg)
 
 
 def _tokenise(unit: str) -> str:
+    """Common non-UCUM spellings (mcg, MG/DAY, mL/hr) in UCUM case-sensitive symbols."""
     parts = re.split(r"(\s*[/.*]\s*)", unit.strip())
-    return "".join(_ALIASES.get(p, p) for p in parts)
+    spelled = []
+    for part in parts:
+        stripped = part.strip()
+        if stripped in ("/", ".", "*"):
+            spelled.append("." if stripped == "*" else stripped)
+        else:
+            spelled.append(_SPELLINGS.get(stripped, _SPELLINGS.get(stripped.lower(), stripped)))
+    return "".join(spelled)
 
 
 @lru_cache(maxsize=4096)
 def parse_unit(unit: str | None, count_units: frozenset[str] = frozenset()) -> ParsedUnit | None:
-    """Read a unit string (UCUM code or common spelling); None when it is no usable dose unit.
+    """Read a unit (a UCUM term or a common spelling); None when it is no usable dose unit.
 
     `count_units` are the lower-case names the profile's forms accept as a unit of
-    presentation (tablet, tab, {tbl}, packet ...).
+    presentation (tablet, tab, {tbl}, packet ...). The UCUM unity "1" is one of the product's units.
     """
     if not unit or not unit.strip() or len(unit) > 40:
         return None
@@ -118,11 +236,16 @@ def parse_unit(unit: str | None, count_units: frozenset[str] = frozenset()) -> P
         stripped = lowered.strip("{}")
         if stripped in count_units:
             return ParsedUnit(UnitKind.COUNT, 1.0, raw, count_name=stripped)
+        if cleaned == "1":  # UCUM unity, optionally annotated: a count of whatever the product comes in
+            return ParsedUnit(UnitKind.COUNT, 1.0, raw, count_name="1")
         return None
     try:
-        quantity = UREG.parse_units(_tokenise(cleaned))
-    except Exception:  # pint raises several unrelated types for nonsense strings
+        read = _ucum_quantity(cleaned) or _ucum_quantity(_tokenise(cleaned))
+    except Exception:  # pint raises several unrelated types for nonsense; every one means "not a unit"
         return None
+    if read is None:
+        return None
+    quantity, per_kg = read
     dims = quantity.dimensionality
     for kind, target in (
         (UnitKind.MASS, _MG),
@@ -131,10 +254,26 @@ def parse_unit(unit: str | None, count_units: frozenset[str] = frozenset()) -> P
         (UnitKind.VOLUME_RATE, _ML / _DAY),
     ):
         if dims == target.dimensionality:
-            factor = float((1 * quantity).to(target).magnitude)
+            factor = float(f"{float(quantity.to(target).magnitude):.12g}")  # 1 ug/(24.h) is 0.001 mg/d, not 0.000999...
             if math.isfinite(factor) and factor > 0:
-                return ParsedUnit(kind, factor, raw)
+                return ParsedUnit(kind, factor, raw, per_kg=per_kg and kind in (UnitKind.MASS, UnitKind.MASS_RATE))
     return None
+
+
+@lru_cache(maxsize=256)
+def concentration_mg_per_ml(unit: str) -> float | None:
+    """Milligrams per millilitre in one `unit` of concentration (mg/mL, ug/mL, g/L, mg/(5.mL)); None if it is none."""
+    if not unit or len(unit) > 40:
+        return None
+    cleaned = UCUM_ANNOTATION.sub("", unit.strip())
+    try:
+        read = _ucum_quantity(cleaned) or _ucum_quantity(_tokenise(cleaned))
+        if read is None or read[1] or read[0].dimensionality != (_MG / _ML).dimensionality:
+            return None
+        factor = float(read[0].to(_MG / _ML).magnitude)
+    except Exception:  # pint's several error types for nonsense all mean "not a concentration"
+        return None
+    return factor if math.isfinite(factor) and factor > 0 else None
 
 
 @lru_cache(maxsize=256)

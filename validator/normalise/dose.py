@@ -33,6 +33,9 @@ def quantity_to_mg(
     if unit is None:
         shown = unit_text or "no unit"
         return None, False, Unavailable("dose-unit-invalid", f"the dose unit {shown!r} is not an amount of drug medval can convert", where)
+    if unit.per_kg:  # a valid weight-based unit: the amount needs the patient's weight, which this reading does not have
+        reason = f"a dose of {format_number(value)} {unit.label} is per kg of body weight and needs the patient's weight"
+        return None, unit.kind is UnitKind.MASS_RATE, Unavailable("dose-unverified", reason, where)
     is_rate = unit.kind in (UnitKind.MASS_RATE, UnitKind.VOLUME_RATE)
     amount = value * unit.factor
     if unit.kind in (UnitKind.MASS, UnitKind.MASS_RATE):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 from ..profile import Profile, ProfileSet
-from ..units import UnitKind, parse_unit
+from ..units import UnitKind, concentration_mg_per_ml, parse_unit
 from .types import Location, MedicationFacts, Strength, Unavailable, version_field
 
-# "10 mg", "40 mg/20 mL", "2,000 mcg per mL", "0.05 mg/mL", "5 mg in 5 ml"
+# "10 mg", "40 mg/20 mL", "2,000 mcg per mL", "0.05 mg/mL", "5 mg in 5 ml". A number starts only where no digit,
+# comma or point comes before it, and its parts are bounded, so a search is linear in the text (a run of
+# thousands of digits once made it quadratic).
 _STRENGTH = re.compile(
-    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>mg|mcg|µg|μg|ug|micrograms?|milligrams?|g)\b"
-    r"(?:\s*(?:/|per|in)\s*(?P<den>\d+(?:\.\d+)?)?\s*(?P<den_unit>ml|millilit(?:er|re)s?|l)\b)?",
+    r"(?<![\d,.])(?P<num>\d{1,9}(?:,\d{3}){0,3}(?:\.\d{1,6})?)\s*(?P<unit>mg|mcg|µg|μg|ug|micrograms?|milligrams?|g)\b"
+    r"(?:\s*(?:/|per|in)\s*(?P<den>\d{1,6}(?:\.\d{1,6})?)?\s*(?P<den_unit>ml|millilit(?:er|re)s?|l)\b)?",
     re.I,
 )
 _UNIT_WORDS = {"micrograms": "ug", "microgram": "ug", "milligrams": "mg", "milligram": "mg"}
@@ -55,7 +58,7 @@ def strength_from_ratio(ratio: Any, count_units: frozenset[str]) -> Strength | N
     if numerator is None or numerator.value is None:
         return None
     num_unit = parse_unit(numerator.code or numerator.unit, count_units)
-    if num_unit is None or num_unit.kind is not UnitKind.MASS:
+    if num_unit is None or num_unit.kind is not UnitKind.MASS or num_unit.per_kg:
         return None
     mg = float(numerator.value) * num_unit.factor
     den_value = float(denominator.value) if denominator is not None and denominator.value is not None else 1.0
@@ -70,16 +73,35 @@ def strength_from_ratio(ratio: Any, count_units: frozenset[str]) -> Strength | N
     return None
 
 
+def strength_from_quantity(quantity: Any, count_units: frozenset[str]) -> Strength | None:
+    """R5 ingredient.strengthQuantity: "10 mg" (per unit of presentation) or "2 mg/mL" (a concentration)."""
+    value = getattr(quantity, "value", None)
+    unit = getattr(quantity, "code", None) or getattr(quantity, "unit", None)
+    if value is None or not unit or not float(value) > 0:
+        return None
+    mass = parse_unit(unit, count_units)
+    if mass is not None and mass.kind is UnitKind.MASS and not mass.per_kg:
+        mg = float(value) * mass.factor
+        return Strength(mg, 1.0, False, f"{value} {unit}") if math.isfinite(mg) else None
+    per_ml = concentration_mg_per_ml(unit)
+    if per_ml is None:
+        return None
+    mg = float(value) * per_ml
+    return Strength(mg, 1.0, True, f"{value} {unit}") if math.isfinite(mg) and mg > 0 else None
+
+
 def _ingredient_strength(medication: Any, profile: Profile) -> Strength | None:
     for ingredient in getattr(medication, "ingredient", None) or []:
-        ratio = version_field(ingredient, "strength") or version_field(ingredient, "strengthRatio")
-        if ratio is None:
-            continue
         item = version_field(ingredient, "item")  # R5 CodeableReference
         concept = version_field(ingredient, "itemCodeableConcept") or getattr(item, "concept", None)
         if concept is not None and not names_drug(concept, profile):
             continue
-        strength = strength_from_ratio(ratio, profile.count_units)
+        ratio = version_field(ingredient, "strength") or version_field(ingredient, "strengthRatio")
+        strength = strength_from_ratio(ratio, profile.count_units) if ratio is not None else None
+        if strength is None and (quantity := version_field(ingredient, "strengthQuantity")) is not None:
+            strength = strength_from_quantity(quantity, profile.count_units)
+        if strength is None and (coded := version_field(ingredient, "strengthCodeableConcept")) is not None:
+            strength = next((s for t in concept_texts(coded) if (s := strength_from_text(t))), None)
         if strength is not None:
             return strength
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..profile import Profile
+from .sig import read_sig
 from .types import Location, RouteFacts
 
 # Code systems whose every code is a route of administration: a code from one of these that
@@ -48,11 +49,17 @@ def normalise_route(concept: Any, form: str | None, profile: Profile, expression
                 return RouteFacts(profile.route_by_code[key], written, False, False, where)
             if system in ROUTE_SYSTEMS and coding.code:
                 unlisted = True
-            elif coding.code and not coding.system and coding.code.lower() in profile.route_by_text:
+            elif coding.code and system not in ROUTE_SYSTEMS and coding.code.lower() in profile.route_by_text:
+                # no system, or a vendor's own: its code is only meaningful as the word it is ("PO", "IT")
                 return RouteFacts(profile.route_by_text[coding.code.lower()], written, False, False, where)
-        for text in [concept.text] + [c.display for c in concept.coding or []]:
-            if text and (route := _phrase_match(text, profile)):
+        texts = [t for t in [concept.text] + [c.display for c in concept.coding or []] if t]
+        for text in texts:
+            if route := _phrase_match(text, profile):
                 return RouteFacts(route, written, False, False, where)
+        for text in texts:  # "per G-tube", "via PEG": the sig reader's route words, when the profile has that route
+            read = read_sig(text).route
+            if read is not None and read in profile.routes:
+                return RouteFacts(read, written, False, False, where)
         if unlisted or written:
             return RouteFacts(None, written, False, unlisted, where)
     if form is not None:

@@ -8,6 +8,8 @@ from collections import Counter
 from typing import Any
 
 from ..units import TIME_UNIT_DAYS, finite_number, format_number
+from .frequency_codes import SNOMED_FREQUENCIES
+from .sig import read_sig
 from .types import Location, TimingFacts, Unavailable
 
 # HL7 GTS abbreviations (v3 GTSAbbreviation / R4 timing-abbreviation) as administrations per day.
@@ -45,15 +47,34 @@ def _gts(code: str) -> float | None:
     return None
 
 
-def _from_code(timing: Any) -> tuple[float, str] | None:
+_SNOMED = frozenset({"http://snomed.info/sct", "urn:oid:2.16.840.1.113883.6.96"})
+
+
+def _from_code(timing: Any) -> tuple[float, str, bool] | None:
+    """(administrations a day, label, one-off) from Timing.code: a GTS abbreviation, a SNOMED CT frequency
+    concept, or words ("Once", a vendor coding whose display is "Every 8 hours") read by the sig reader."""
     concept = getattr(timing, "code", None)
     if concept is None:
         return None
-    for coding in concept.coding or []:
-        if coding.code and (per_day := _gts(coding.code)) is not None:
-            return per_day, coding.code.upper()
+    codings = list(concept.coding or [])
+    for coding in codings:
+        if coding.code and coding.system in _SNOMED and (known := SNOMED_FREQUENCIES.get(coding.code.strip())):
+            return known.per_day_high, known.display, known.one_time
+        if coding.code and coding.system not in _SNOMED and (per_day := _gts(coding.code)) is not None:
+            return per_day, coding.code.upper(), False
     if concept.text and (per_day := _gts(concept.text)) is not None:
-        return per_day, concept.text.strip().upper()
+        return per_day, concept.text.strip().upper(), False
+    vendor_codes = [c.code for c in codings if c.code and c.system not in _SNOMED]  # "ONCE", "NIGHTLY": a word as a code
+    for text in [concept.text] + [c.display for c in codings] + vendor_codes:
+        if not text:
+            continue
+        reading = read_sig(text)
+        if reading.unread or reading.dose is not None:  # a code's words are a frequency and nothing else
+            continue
+        if reading.frequency is not None:
+            return reading.frequency.per_day_high, reading.frequency.text, False
+        if reading.one_time:
+            return 1.0, "once", True
     return None
 
 
@@ -76,8 +97,8 @@ def normalise_timing(timing: Any, as_needed: bool, expression: Location) -> Timi
             return facts
     coded = _from_code(timing)
     if coded is not None:
-        per_day, label = coded
-        return TimingFacts(per_day, False, as_needed, label)
+        per_day, label, one_off = coded
+        return TimingFacts(per_day, one_off, as_needed, label)
     events = getattr(timing, "event", None) or []
     if events:
         per_date = Counter(str(e)[:10] for e in events)
@@ -86,6 +107,12 @@ def normalise_timing(timing: Any, as_needed: bool, expression: Location) -> Timi
     if repeat is not None:
         return _unavailable(where, "the timing gives no frequency, period, time of day or count")
     return _unavailable(where, "the timing gives neither a repeat nor a recognised code")
+
+
+def _single_instant(repeat: Any) -> bool:
+    bounds = getattr(repeat, "boundsPeriod", None)
+    start, end = getattr(bounds, "start", None), getattr(bounds, "end", None)
+    return start is not None and end is not None and str(start) == str(end)
 
 
 def _from_repeat(repeat: Any, as_needed: bool, where: Location) -> TimingFacts | None:
@@ -113,6 +140,8 @@ def _from_repeat(repeat: Any, as_needed: bool, where: Location) -> TimingFacts |
         return _unavailable(where, f"frequency {format_number(frequency)} is given without a period")
     elif times_a_day:
         per_day, description = float(times_a_day), f"{times_a_day}/day at set times"
+    elif _single_instant(repeat):  # boundsPeriod start == end: given once, at that moment
+        return TimingFacts(1.0, True, as_needed, "once")
     elif count is not None:
         if count <= 0:
             return _unavailable(where, f"count {format_number(count)} is not a positive number")

@@ -1,0 +1,442 @@
+"""The sig reader: every construction the grammar covers, and the safe look-alikes beside them."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from validator.normalise.order_texts import read_order_texts
+from validator.normalise.sig import MAX_CHARS, read_sig, sig_parser
+
+sig_parser()  # built before any timing below: the bounds are on reading a text, not on the one-off build
+
+
+def dose_of(text: str) -> tuple[float, float, str | None]:
+    dose = read_sig(text).dose
+    assert dose is not None, text
+    return dose.low, dose.high, dose.unit
+
+
+def per_day(text: str) -> tuple[float, float]:
+    frequency = read_sig(text).frequency
+    assert frequency is not None, text
+    return round(frequency.per_day_low, 6), round(frequency.per_day_high, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("take 2 tablets daily", (2, 2, "tablet")),
+        ("take two tablets daily", (2, 2, "tablet")),
+        ("take twelve mg daily", (12, 12, "mg")),
+        ("1/2 tablet daily", (0.5, 0.5, "tablet")),
+        ("1 1/2 tablets daily", (1.5, 1.5, "tablet")),
+        ("½ tab daily", (0.5, 0.5, "tablet")),
+        ("1½ tabs daily", (1.5, 1.5, "tablet")),
+        ("one-half tablet daily", (0.5, 0.5, "tablet")),
+        ("1-2 tablets daily", (1, 2, "tablet")),
+        ("5-10 mg daily", (5, 10, "mg")),
+        ("1 to 2 tabs daily", (1, 2, "tablet")),
+        ("1 or 2 capsules daily", (1, 2, "capsule")),
+        ("10mg daily", (10, 10, "mg")),
+        ("50 mcg daily", (50, 50, "mcg")),
+        ("50 ug daily", (50, 50, "mcg")),
+        ("50 µg daily", (50, 50, "mcg")),
+        ("1 g daily", (1, 1, "g")),
+        ("5 mL daily", (5, 5, "mL")),
+        ("1 tsp daily", (5, 5, "mL")),
+        ("2 caps daily", (2, 2, "capsule")),
+        ("1 packet daily", (1, 1, "packet")),
+        ("0.5 mg daily", (0.5, 0.5, "mg")),
+        ("1,000 mcg daily", (1000, 1000, "mcg")),
+    ],
+)
+def test_amounts(text: str, expected: tuple) -> None:
+    assert dose_of(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 tab daily", (1, 1)),
+        ("1 tab once daily", (1, 1)),
+        ("1 tab once a day", (1, 1)),
+        ("1 tab BID", (2, 2)),
+        ("1 tab b.i.d.", (2, 2)),
+        ("1 tab TID", (3, 3)),
+        ("1 tab QID", (4, 4)),
+        ("1 tab q4h", (6, 6)),
+        ("1 tab q 6 h", (4, 4)),
+        ("1 tab q4-6h", (4, 6)),
+        ("1 tab every 8 hours", (3, 3)),
+        ("1 tab every 4 to 6 hours", (4, 6)),
+        ("1 tab three times a day", (3, 3)),
+        ("1 tab 3 times daily", (3, 3)),
+        ("1 tab 3x daily", (3, 3)),
+        ("1 tab twice a day", (2, 2)),
+        ("1 tab at bedtime", (1, 1)),
+        ("1 tab qhs", (1, 1)),
+        ("1 tab in the morning and at bedtime", (2, 2)),
+        ("1 tab every other day", (0.5, 0.5)),
+        ("1 tab weekly", (round(1 / 7, 6), round(1 / 7, 6))),
+        ("1 tab twice weekly", (round(2 / 7, 6), round(2 / 7, 6))),
+        ("1 tab every day", (1, 1)),
+        ("1 tab per day", (1, 1)),
+        ("1 tab 1-2 times daily", (1, 2)),
+        ("1 tab with meals", (3, 3)),
+    ],
+)
+def test_frequencies(text: str, expected: tuple) -> None:
+    assert per_day(text) == expected
+
+
+def test_paren_dose_is_the_same_dose_in_mass() -> None:
+    reading = read_sig("Take 2 tablets (40 mg) by mouth 4 times daily")
+    part = reading.parts[0]
+    assert (part.dose.high, part.dose.unit, part.equivalent.high, part.equivalent.unit) == (2, "tablet", 40, "mg")
+    assert reading.route == "oral" and reading.daily_mg_high() == 160 and reading.unread == ()
+
+
+def test_two_doses_at_two_times_are_two_parts() -> None:
+    reading = read_sig("10 mg in the morning and 20 mg at bedtime")
+    assert [p.mass.high for p in reading.parts] == [10, 20]
+    assert reading.daily_mg_high() == 30
+
+
+def test_a_count_dose_gives_no_mass() -> None:  # the look-alike of the paren dose: no mass written, none made up
+    reading = read_sig("Take 2 tablets by mouth 4 times daily")
+    assert reading.daily_mg_high() is None and reading.dose.kind == "count"
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("1 tab by mouth daily", "oral"),
+        ("1 tab PO daily", "oral"),
+        ("1 tab p.o. daily", "oral"),
+        ("1 tab orally daily", "oral"),
+        ("10 mg via PEG daily", "enteral-tube"),
+        ("10 mg via G-tube daily", "enteral-tube"),
+        ("10 mg per NG tube daily", "enteral-tube"),
+        ("10 mg via g tube daily", "enteral-tube"),
+        ("50 mcg intrathecal once", "intrathecal"),
+        ("50 mcg intrathecally once", "intrathecal"),
+        ("50 mcg IT once", "intrathecal"),
+    ],
+)
+def test_routes(text: str, route: str) -> None:
+    assert read_sig(text).route == route
+
+
+def test_lower_case_it_is_a_pronoun_not_a_route() -> None:
+    assert read_sig("mix it with water, 10 mg daily").route is None
+
+
+def test_as_needed_with_and_without_reason() -> None:
+    with_reason = read_sig("1 tab po q6h as needed for muscle spasms")
+    assert with_reason.as_needed and with_reason.as_needed_reason == "muscle spasms"
+    bare = read_sig("1 tab po q6h prn")
+    assert bare.as_needed and bare.as_needed_reason is None
+    prn_word = read_sig("1-2 tabs po q4-6h prn spasms")
+    assert prn_word.as_needed_reason == "spasms"
+    scheduled = read_sig("1 tab po three times daily for muscle spasms")
+    assert not scheduled.as_needed and scheduled.indication == "muscle spasms"
+
+
+def test_duration_and_course() -> None:
+    assert read_sig("1 tab bid x 5 days").duration_days == 5
+    assert read_sig("1 tab bid for 2 weeks").duration_days == 14
+    assert read_sig("1 tab daily as needed for 5 days").duration_days == 5
+    assert read_sig("1 tab x1").one_time
+    assert read_sig("give 50 mcg once").one_time
+    assert not read_sig("give 50 mcg once daily").one_time
+    assert read_sig("10 mg stat").one_time
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "unit", "per_days"),
+    [
+        ("1 tab q6h prn, not to exceed 4 tablets per day", 4, "tablet", 1.0),
+        ("max 80 mg/day", 80, "mg", 1.0),
+        ("do not take more than 6 tablets in 24 hours", 6, "tablet", 1.0),
+        ("maximum 4 doses per day", 4, "dose", 1.0),
+        ("max daily dose 80 mg", 80, "mg", 1.0),
+    ],
+)
+def test_maximums(text: str, amount: float, unit: str, per_days: float) -> None:
+    maximum = read_sig(text).maximum
+    assert maximum is not None and (maximum.amount.high, maximum.amount.unit, maximum.per_days) == (amount, unit, per_days)
+
+
+def test_divided_doses_are_a_daily_total() -> None:
+    reading = read_sig("60 mg per day in 3 divided doses")
+    assert reading.daily_mg_high() == 60 and reading.frequency.per_day_high == 3
+
+
+def test_weight_based_dose_is_flagged_and_gives_no_mass_total() -> None:
+    reading = read_sig("5 mg/kg/day in 3 divided doses")
+    assert reading.dose.per_kg and reading.daily_mg_high() is None
+    assert not read_sig("5 mg/day").dose.per_kg
+
+
+def test_what_it_cannot_read_it_says() -> None:
+    reading = read_sig("take 5 mg three times a day for 3 days then increase by 5 mg")
+    assert "increase" in reading.unread and "then" in reading.unread
+    assert not read_sig("take 1 tablet by mouth with food daily").unread
+    assert read_sig("take 1 tablet every").unread == ("every",)
+    assert read_sig("take 1 tablet daily except sundays").unread == ("except", "sundays")
+
+
+def test_conflicting_frequencies_are_not_trusted() -> None:
+    reading = read_sig("1 tab daily every 8 hours")
+    assert reading.frequency is None and reading.unread
+
+
+def test_long_text_is_cut_and_says_so() -> None:
+    reading = read_sig("1 tab daily " + "x" * (MAX_CHARS + 100))
+    assert any("beyond" in u for u in reading.unread)
+
+
+def test_timing_facts_mirror() -> None:
+    facts = read_sig("1 tab q4-6h prn").timing_facts("dosageInstruction[0]")
+    assert facts.per_day == 6 and facts.as_needed and facts.problem is None
+    missing = read_sig("1 tab").timing_facts("dosageInstruction[0]")
+    assert missing.per_day is None and missing.problem.rule == "frequency-unverified"
+
+
+def test_read_order_texts_gives_each_text_its_location() -> None:
+    order = {
+        "resourceType": "MedicationRequest",
+        "medicationCodeableConcept": {"text": "baclofen 10 mg tablet"},
+        "dosageInstruction": [
+            {
+                "text": "Take 2 tablets (20 mg) by mouth 3 times daily",
+                "patientInstruction": "two tablets three times a day",
+                "timing": {"code": {"text": "TID"}},
+            },
+        ],
+    }
+    readings = read_order_texts(order)
+    locations = [r.location for r in readings]
+    assert locations == [
+        ("dosageInstruction", 0, "text"),
+        ("dosageInstruction", 0, "patientInstruction"),
+        ("dosageInstruction", 0, "timing", "code", "text"),
+        ("medicationCodeableConcept", "text"),
+    ]
+    assert readings[0].daily_mg_high() == 60 and readings[2].frequency.per_day_high == 3
+
+
+def test_read_order_texts_on_a_parsed_model() -> None:
+    from fhir.resources.medicationrequest import MedicationRequest
+
+    model = MedicationRequest.model_validate(
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "intent": "order",
+            "subject": {"reference": "Patient/1"},
+            "medication": {"concept": {"text": "baclofen"}},
+            "dosageInstruction": [{"text": "10 mg PO TID"}],
+        }
+    )
+    readings = read_order_texts(model)
+    assert readings[0].location == ("dosageInstruction", 0, "text") and readings[0].daily_mg_high() == 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_never_raises_and_never_gives_a_bad_number(text: str) -> None:
+    reading = read_sig(text)
+    for part in reading.parts:
+        for amount in (part.dose, part.equivalent):
+            if amount is not None:
+                assert 0 < amount.low <= amount.high and math.isfinite(amount.high)
+        if part.frequency is not None:
+            assert 0 < part.frequency.per_day_low <= part.frequency.per_day_high and math.isfinite(part.frequency.per_day_high)
+    daily = reading.daily_mg_high()
+    assert daily is None or (daily >= 0 and math.isfinite(daily))
+
+
+_SIG_WORDS = st.sampled_from(
+    [
+        "take",
+        "1",
+        "2",
+        "1/2",
+        "-",
+        "to",
+        "or",
+        "tablet",
+        "mg",
+        "mcg",
+        "ml",
+        "by",
+        "mouth",
+        "po",
+        "every",
+        "q",
+        "h",
+        "hours",
+        "daily",
+        "bid",
+        "tid",
+        "times",
+        "a",
+        "day",
+        "at",
+        "bedtime",
+        "and",
+        "as",
+        "needed",
+        "for",
+        "prn",
+        "not",
+        "exceed",
+        "max",
+        "per",
+        "/",
+        "x",
+        "days",
+        "(",
+        ")",
+        "99999999999999999999999999",
+        "0",
+        ".",
+        ",",
+        "via",
+        "peg",
+        "tube",
+        "IT",
+        "once",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SIG_WORDS, max_size=120).map(" ".join))
+def test_never_raises_on_sig_shaped_noise(text: str) -> None:
+    start = time.perf_counter()
+    reading = read_sig.__wrapped__(text)
+    assert time.perf_counter() - start < 0.5  # bounded: the reader is linear in a text it cuts at 500 characters
+    assert all(part.dose is None or math.isfinite(part.dose.high) and part.dose.low > 0 for part in reading.parts)
+
+
+def test_time_is_bounded_on_the_worst_inputs() -> None:
+    worst = ["1 " * 400, "every " * 100, "1-" * 250, "9" * 10_000, "as needed for " + "pain " * 200, "(" * 600]
+    for text in worst:
+        start = time.perf_counter()
+        read_sig.__wrapped__(text)
+        assert time.perf_counter() - start < 0.5, text[:20]
+
+
+def test_huge_numbers_are_unread_not_infinite() -> None:
+    reading = read_sig("take " + "9" * 400 + " mg daily")
+    assert reading.dose is None or math.isfinite(reading.dose.high)
+    assert reading.unread
+
+
+@pytest.mark.parametrize(
+    ("text", "dose", "per_day_high"),
+    [
+        ("take a tablet every day", (1, 1, "tablet"), 1),
+        ("1 tab every 4 (four) hours", (1, 1, "tablet"), 6),
+        ("1 tablet oral 2 time daily", (1, 1, "tablet"), 2),
+        ("1 capsule at 9am daily", (1, 1, "capsule"), 1),
+        ("1.8 mg/kg IV over 30 minutes every 3 weeks", (1.8, 1.8, "mg"), 1 / 21),
+        ("insert 1 suppository rectally twice daily", (1, 1, "suppository"), 2),
+        ("20 mEq daily", (20, 20, "mEq"), 1),
+    ],
+)
+def test_more_real_world_shapes(text: str, dose: tuple, per_day_high: float) -> None:
+    reading = read_sig(text)
+    assert (reading.dose.low, reading.dose.high, reading.dose.unit) == dose
+    assert reading.frequency.per_day_high == pytest.approx(per_day_high)
+
+
+def test_administration_time_is_not_a_frequency() -> None:  # "over 30 minutes" next to "every 3 weeks"
+    reading = read_sig("1.8 mg/kg IV infusion over 30 minutes")
+    assert reading.frequency is None and len(reading.parts) == 1
+
+
+def test_one_time_by_words() -> None:
+    assert read_sig("give 1 tablet 1 time only").one_time
+    assert read_sig("3 times").frequency is None and read_sig("3 times").unread  # no period: not guessed
+
+
+def test_codes_with_digits_stay_one_word() -> None:  # "D5W" is a fluid, not a day and a dose of 5
+    reading = read_sig("4.5 grams in D5W every 6 hours")
+    assert reading.dose.high == 4.5 and reading.dose.unit == "g" and reading.frequency.per_day_high == 4
+
+
+def test_per_square_metre_dose_is_flagged() -> None:
+    reading = read_sig("1000 mg/m2 orally twice daily")
+    assert reading.dose.per_m2 and not reading.dose.per_kg and reading.daily_mg_high() is None
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("20 units SC daily", "subcutaneous"),
+        ("4 mg IM daily", "intramuscular"),
+        ("500 mg IV q6h", "intravenous"),
+        ("0.4 mg sub-lingual now", "sublingual"),
+        ("1 patch transdermally weekly", "transdermal"),
+    ],
+)
+def test_other_routes_in_the_profiles_words(text: str, route: str) -> None:
+    assert read_sig(text).route == route
+
+
+def test_the_sig_corpus_is_well_formed_and_scored() -> None:
+    from benchmarks.sig import CORPUS, load, score
+
+    rows = load(CORPUS)
+    assert len(rows) >= 100 and len({r["text"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["source"] and row["set"] and row["category"] and isinstance(row["prn"], bool)
+        assert row["dose"] is None or 0 < row["dose"]["low"] <= row["dose"]["high"]
+    overall = score(rows)["groups"]["overall"]
+    assert overall["strings"] == len(rows)
+    # a floor under today's figure (README), so a grammar change that reads less fails here
+    assert overall["fully"] / overall["strings"] >= 0.75
+
+
+def test_an_infusion_rate_is_unread_not_a_frequency() -> None:
+    reading = read_sig("1000 mL infused at 50 mL/hour")
+    assert reading.frequency is None and "an infusion rate" in reading.unread
+    # look-alike: a daily amount written as mg/day is a daily dose, not a rate
+    assert read_sig("40 mg/day").daily_mg_high() == 40
+
+
+def test_a_bare_second_number_takes_the_first_dose_unit_only_after_a_time() -> None:
+    reading = read_sig("1 tablet in the morning and 2 at bedtime")
+    assert [(p.dose.high, p.dose.unit) for p in reading.parts] == [(1, "tablet"), (2, "tablet")]
+    beside = read_sig("20 mEq 0.9 daily")  # a number beside a dose, before any time: not placed
+    assert beside.dose.high == 20 and "0.9" in beside.unread
+
+
+def test_litres_are_millilitres() -> None:
+    assert read_sig("1 L daily").dose.high == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("take 1 tablet every 8 tablets daily", "an interval without its time unit"),
+        ("1 tab via 5 daily", "a route phrase broken off"),
+        ("1 tab daily, not to exceed daily", "a maximum without its amount"),
+        ("take 1 tablet every", "a phrase left unfinished at the end"),
+    ],
+)
+def test_what_kind_of_phrase_broke_off(text: str, why: str) -> None:
+    reading = read_sig(text)
+    assert any(w.startswith(why) for w in reading.unread_why), reading.unread_why
+
+
+def test_a_whole_reading_explains_nothing() -> None:  # look-alike: nothing broke off, nothing to explain
+    assert read_sig("1 tab po daily as needed for pain").unread_why == ()
