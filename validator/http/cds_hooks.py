@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import check
 from ..context.from_bundle import CONTEXT_TYPES
-from ..context.from_server import FHIR_ID, fetch_patient_resources  # FHIR id datatype: checked before it goes into a URL
+from ..context.from_server import fetch_patient_resources, is_fhir_id  # FHIR id datatype: checked before it goes into a URL
 from ..profile import ProfileSet, default_profiles
 from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
 from .cds_security import JwtVerifier
@@ -279,7 +279,7 @@ class CdsService:
         _require(isinstance(context, dict), "context is required and must be an object.")
         _require(isinstance(context.get("userId"), str) and context["userId"] != "", "context.userId is required.")
         _require(isinstance(context.get("patientId"), str) and context["patientId"] != "", "context.patientId is required.")
-        _require(FHIR_ID.match(context["patientId"]) is not None, "context.patientId is not a valid FHIR id.")
+        _require(is_fhir_id(context["patientId"]), "context.patientId is not a valid FHIR id.")
         draft = context.get("draftOrders")
         _require(isinstance(draft, dict) and draft.get("resourceType") == "Bundle", "context.draftOrders must be a FHIR Bundle.")
         _require(isinstance(draft.get("entry", []), list), "context.draftOrders.entry must be an array.")
