@@ -238,11 +238,10 @@ class CdsService:
 
     # --- security ---
     def audience(self, request: Request) -> str:
-        if self.settings.public_url:
-            path = request.url.path
-            suffix = path[path.index("/cds-services") :] if "/cds-services" in path else path
-            return self.settings.public_url.rstrip("/") + suffix
-        return str(request.url.replace(query=""))
+        """The configured public URL plus the service path; never the Host header (CdsSettings requires public_url with clients)."""
+        path = request.url.path
+        suffix = path[path.index("/cds-services") :] if "/cds-services" in path else path
+        return (self.settings.public_url or "").rstrip("/") + suffix
 
     async def refused(self, request: Request) -> JSONResponse | None:
         reason = await self.verifier.check(request.headers.get("authorization"), self.audience(request))

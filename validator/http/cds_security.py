@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
@@ -24,16 +24,46 @@ _JWKS_MIN_REFRESH_S = 10.0
 _JWKS_MAX_BYTES = 256_000
 
 
+class ReplayGuard(Protocol):
+    """Remembers used token ids. The default lives in this process; a shared store (database, Redis) makes
+    replay protection hold across workers and restarts: pass it to JwtVerifier(replay_guard=...)."""
+
+    async def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        """True the first time (iss, jti) is seen (and remember it until expires_at); False on every later use."""
+        ...
+
+
+class InMemoryReplayGuard:
+    """Per process: holds within one worker until it restarts. Bounded: expired ids are swept when it fills."""
+
+    def __init__(self, max_entries: int = _MAX_REPLAY_ENTRIES, leeway_s: float = 0.0) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._max_entries = max_entries
+        self._leeway_s = leeway_s
+
+    async def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        now = time.time()
+        if len(self._seen) >= self._max_entries:
+            self._seen = {k: v for k, v in self._seen.items() if v + self._leeway_s >= now}
+            if len(self._seen) >= self._max_entries:
+                raise Refused("replay cache full")
+        key = (iss, jti)
+        if key in self._seen:
+            return False
+        self._seen[key] = expires_at
+        return True
+
+
 class Refused(Exception):
     """A token that does not establish trust; the message is for the log only."""
 
 
 class JwtVerifier:
-    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None, replay_guard: ReplayGuard | None = None) -> None:
         self._settings = settings
         self._clients: dict[str, TrustedClient] = {c.iss: c for c in settings.clients}
         self._algorithms = list(settings.allowed_algorithms)
-        self._seen: dict[tuple[str, str], float] = {}  # (iss, jti) -> expiry
+        self.replay_guard: ReplayGuard = replay_guard or InMemoryReplayGuard(leeway_s=settings.jwt_leeway_s)
         self._jwks: dict[str, tuple[float, jwt.PyJWKSet]] = {}  # url -> (fetched at, keys)
         self._http = client
 
@@ -87,18 +117,8 @@ class JwtVerifier:
         exp = float(claims["exp"])
         if exp - float(claims["iat"]) > self._settings.jwt_max_lifetime_s:
             raise Refused("the token lives longer than allowed")
-        self._remember(client.iss, jti, exp)
-
-    def _remember(self, iss: str, jti: str, exp: float) -> None:
-        now = time.time()
-        if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-            self._seen = {k: v for k, v in self._seen.items() if v + self._settings.jwt_leeway_s >= now}
-            if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-                raise Refused("replay cache full")
-        key = (iss, jti)
-        if key in self._seen:
-            raise Refused(f"jti {jti!r} was already used")
-        self._seen[key] = exp
+        if not await self.replay_guard.first_use(client.iss, jti, exp):
+            raise Refused("jti was already used")
 
     async def _key(self, client: TrustedClient, header: dict[str, Any]) -> Any:
         if client.public_key:
