@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import validator
 from validator import check, default_profiles
 
+from .auth import AuthSettings, BearerAuth
 from .cds_hooks import build_cds_router
 from .fhir import router as fhir_router
 from .observability import RequestContextMiddleware, configure_logging
@@ -31,19 +32,24 @@ _WARM_UP_ORDER = (
 _HTTP_ISSUE_TYPES = {404: "not-found", 405: "not-supported"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _no_context(_order: Any) -> None:
+    return None
+
+
+def create_app(settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or Settings()
     logger = configure_logging(settings.log_level)
     profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
     # One throwaway validation per FHIR version loads the models, so the first real order is not slow.
     for version in ("4.0", "5.0"):
-        check(_WARM_UP_ORDER, version)
+        check(_WARM_UP_ORDER, version, context_provider=_no_context)  # never a FHIR server request at start-up
     app = FastAPI(
         title="medval",
         version=validator.__version__,
         description="FHIR $validate for medication orders. Every answer, success or failure, is a FHIR OperationOutcome.",
     )
     app.state.settings = settings
+    app.state.auth = BearerAuth(auth_settings or AuthSettings())  # refuses to start with issuers and no audience
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
     app.include_router(fhir_router)
@@ -68,7 +74,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def request_problem(request: Request, exc: RequestProblem) -> FHIRResponse:
         if exc.about_input:
             request.state.rule_codes = ["input-invalid"]
-        return FHIRResponse(problem_outcome(exc), exc.status)
+        return FHIRResponse(problem_outcome(exc), exc.status, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:

@@ -13,6 +13,7 @@ from validator.outcome import issue_dict, outcome_dict
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
+from .fhir_access import context_provider_for
 from .media import FHIR_JSON, body_fhir_version, check_accept
 from .problems import RequestProblem
 from .responses import FHIRResponse, outcome_response, resource_response
@@ -51,6 +52,8 @@ VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     406: outcome_response("The Accept header allows no FHIR JSON answer."),
     413: outcome_response("The body is larger than the configured limit."),
     415: outcome_response("The body is not FHIR JSON, or declares an unsupported fhirVersion."),
+    401: outcome_response("No valid bearer token, when a FHIR server is configured for patient context (WWW-Authenticate: Bearer)."),
+    403: outcome_response("The token grants no read access to patient records."),
     500: outcome_response("An unexpected failure (never expected; logged with the request id)."),
 }
 
@@ -76,9 +79,10 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     settings = request.app.state.settings
     fhir_version = body_fhir_version(request.headers.get("content-type"))
     check_accept(request.headers.get("accept"))
+    provider = await context_provider_for(request)  # 401/403 before the body is read, when patient data could be fetched
     body = await read_body(request, settings.max_body_bytes)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
+    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type, context_provider=provider)
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     outcome = outcome_dict(report.findings)
