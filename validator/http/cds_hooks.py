@@ -132,15 +132,8 @@ class FeedbackBook:
         for accepted in item.get("acceptedSuggestions") or []:
             label = record.suggestions.get(accepted["id"], "unknown-suggestion") if record else "unknown-suggestion"
             self.accepted_suggestions[(rule, label)] += 1
-        log.info(
-            "cds-feedback service=%s rule=%s outcome=%s reason=%s card=%s order=%s",
-            service,
-            rule,
-            outcome,
-            reason or "-",
-            item["card"],
-            record.order if record else "-",
-        )
+        fields = {"service": service, "rule": rule, "outcome": outcome, "reason": reason or "-", "card": item["card"][:100]}
+        log.info("cds-feedback", extra={"fields": {**fields, "order": record.order if record else "-"}})
 
     def summary(self) -> dict[str, Any]:
         rules: dict[str, dict[str, Any]] = {}
@@ -247,7 +240,9 @@ class CdsService:
         reason = await self.verifier.check(request.headers.get("authorization"), self.audience(request))
         if reason is None:
             return None
-        log.warning("cds-auth refused %s %s: %s", request.method, request.url.path, reason)
+        log.warning(
+            "security-refusal", extra={"fields": {"reason": reason, "status": 401, "endpoint": "cds-hooks", "method": request.method}}
+        )
         return _unauthorized()
 
     async def body(self, request: Request) -> Any:
@@ -323,7 +318,7 @@ class CdsService:
             return resources, gap
         base = normalise_base_url(server)
         if base is None or base not in self.settings.fhir_servers:
-            log.warning("cds-fetch refused: fhirServer %r is not on MEDVAL_CDS_FHIR_SERVERS", server)
+            log.warning("security-refusal", extra={"fields": {"reason": "fhir-server-not-allowed", "fhir_server": str(server)[:200]}})
             gap.reasons.append(
                 f"The FHIR server {server} is not on medval's allow-list (MEDVAL_CDS_FHIR_SERVERS), so nothing was fetched "
                 f"from it; missing: {missing_text}."
@@ -342,7 +337,8 @@ class CdsService:
         resources += [r for r in result.resources if r.get("resourceType") in wanted]
         failures = [f for f in result.failures if f.split(" ", 1)[0] in wanted]
         elapsed_ms = 1000 * (time.monotonic() - started)
-        log.info("cds-fetch %s: %d resources, %d failures in %.0f ms", base, len(result.resources), len(failures), elapsed_ms)
+        counts = {"resources": len(result.resources), "failures": len(failures), "duration_ms": round(elapsed_ms)}
+        log.info("cds-fetch", extra={"fields": {"fhir_server": base, **counts}})
         gap.reasons += [f"From {base}: {f}." for f in failures]
         return resources, gap
 
@@ -398,14 +394,8 @@ class CdsService:
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
         cards = builder.build(report, orders, judged, gap)
         self.feedback.remember(builder.records)
-        log.info(
-            "cds-call service=%s hookInstance=%s orders=%d judged=%d cards=%s",
-            service_id,
-            body.get("hookInstance"),
-            len(orders),
-            len(judged),
-            ",".join(f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards) or "-",
-        )
+        fields = {"service": service_id, "hook_instance": str(body.get("hookInstance"))[:100], "orders": len(orders), "judged": len(judged)}
+        log.info("cds-call", extra={"fields": {**fields, "cards": [f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards]}})
         return {"cards": cards}
 
 
@@ -468,7 +458,9 @@ def build_cds_router(
             return _error(400, "invalid-request", str(exc))
         except Exception as exc:  # never a 5xx: a check that could not run says so
             # type and code location only: an exception's message can quote the order
-            log.error("cds-call service=%s failed: %s at %s", service_id, type(exc).__name__, where(exc))
+            log.error(
+                "cds-call-failed", extra={"fields": {"service": service_id, "error_type": type(exc).__name__, "error_at": where(exc)}}
+            )
             return JSONResponse({"cards": [_failure_card(service)]})
 
     @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404]})
