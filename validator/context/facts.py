@@ -11,7 +11,8 @@ from __future__ import annotations
 import calendar
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -519,13 +520,84 @@ def prior_orders(context: Any, order: Any, profile: Profile) -> list[PriorOrder]
     now = order_time(order.resource)
     if now is not None:
         return dated[: bisect_left(times, now)]  # strictly before: the order itself, dated now, is never its own history
-    resource = order.resource
-    own = (getattr(resource, "id", None), resource.get_resource_type() if resource is not None else None)
+    everyone, position = _undated_view(context, profile, undated, dated)
+    own = _self_position(order.resource, position)
+    # every other entry: a view, not a copy, so n undated orders cost n lookups, not n squared (issue 13)
+    return _AllBut(everyone, own) if own is not None else everyone
 
-    def is_self(p: PriorOrder) -> bool:
-        return p.resource is resource or (own[0] is not None and (getattr(p.resource, "id", None), p.resource.get_resource_type()) == own)
 
-    return [p for p in undated + dated if not is_self(p)]
+class _AllBut(Sequence[PriorOrder]):
+    """A list without one of its items, in O(1) space and time."""
+
+    def __init__(self, items: list[PriorOrder], skip: int) -> None:
+        self._items = items
+        self._skip = skip
+
+    def __len__(self) -> int:
+        return len(self._items) - 1
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._items[index + (index >= self._skip)]
+
+
+def _undated_view(context: Any, profile: Profile, undated: list[PriorOrder], dated: list[PriorOrder]) -> tuple[list[PriorOrder], dict]:
+    """undated + dated, and where each resource sits in it (by object and by type/id); once per context."""
+    key = ("history-undated", profile.id)
+    cache = getattr(context, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
+    everyone = undated + dated
+    position: dict[Any, int] = {}
+    for i, prior in enumerate(everyone):
+        position.setdefault(id(prior.resource), i)
+        rid = getattr(prior.resource, "id", None)
+        if rid is not None:
+            position.setdefault((prior.resource.get_resource_type(), rid), i)
+    view = (everyone, position)
+    if cache is not None:
+        cache[key] = view
+    return view
+
+
+def _self_position(resource: Any, position: dict[Any, int]) -> int | None:
+    if resource is None:
+        return None
+    found = position.get(id(resource))
+    rid = getattr(resource, "id", None)
+    if found is None and rid is not None:
+        found = position.get((resource.get_resource_type(), rid))
+    return found
+
+
+def undated_comparable_count(context: Any, order: Any, profile: Profile, dosings: list[Any]) -> int:
+    """How many other history entries have a daily dose under one of `dosings`: for an undated order, once per context."""
+    if not dosings:
+        return 0
+    _, dated, undated = _drug_history(context, profile)
+    everyone, position = _undated_view(context, profile, undated, dated)
+    key = ("history-dosing-sets", profile.id)
+    cache = getattr(context, "cache", None)
+    counts = cache.get(key) if cache is not None else None
+    if counts is None:  # how many entries share each set of dosing blocks (a handful of distinct sets)
+        counts = Counter(_dosing_ids(p, profile) for p in everyone)
+        if cache is not None:
+            cache[key] = counts
+    wanted = {id(d) for d in dosings}
+    total = sum(n for ids, n in counts.items() if ids & wanted)
+    own = _self_position(order.resource, position)
+    if own is not None and _dosing_ids(everyone[own], profile) & wanted:
+        total -= 1
+    return total
+
+
+def _dosing_ids(prior: PriorOrder, profile: Profile) -> frozenset[int]:
+    return frozenset(id(profile.dosing[r]) for r in prior.daily_mg if r in profile.dosing)
 
 
 def active_other_drugs(context: Any, profile: Profile) -> list[Any]:

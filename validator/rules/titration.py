@@ -92,15 +92,15 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
         )
 
 
-def _undated(order: NormalisedOrder, priors: list[F.PriorOrder], profile: Profile) -> Iterator[Finding]:
+def _undated(order: NormalisedOrder, context: Any, profile: Profile) -> Iterator[Finding]:
     """An undated order with earlier orders on its route cannot be compared with them: say so, never pass."""
     dosings = [profile.dosing[t.route] for t in _infusions(order) if t.route in profile.dosing]
-    comparable = [p for p in priors if any(_same_dosing(profile, r, d) for d in dosings for r in p.daily_mg)]
+    comparable = F.undated_comparable_count(context, order, profile, dosings)  # counted once per context: linear Bundles
     if comparable:
         yield Finding(
             "patient-context-unavailable",
             f"The titration check did not run: the order has no authoredOn date, so it cannot be compared with the "
-            f"{len(comparable)} earlier {profile.title} order(s) on record for the same route.",
+            f"{comparable} earlier {profile.title} order(s) on record for the same route.",
             "authoredOn",
             "medval: fail safe, a check that could not run is reported",
         )
@@ -112,7 +112,7 @@ def titration_too_fast(order: NormalisedOrder, context: Any, profile: Profile) -
         return
     now = F.order_time(order.resource)
     if now is None:
-        yield from _undated(order, priors, profile)
+        yield from _undated(order, context, profile)
         return
     for total in _infusions(order):
         dosing = profile.dosing.get(total.route)
