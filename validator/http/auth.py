@@ -63,7 +63,7 @@ class AuthSettings(BaseSettings):
     admin_scope: str = "system/medval.admin"  # the scope the audit endpoint asks for
     algorithms: Annotated[list[str], NoDecode] = ASYMMETRIC
     leeway_s: int = 30
-    jwks_cache_s: float = 300.0
+    jwks_cache_s: float = 5 * 60.0  # five minutes
     jwks_timeout_s: float = 2.0
     jwks_max_bytes: int = 256_000
 
