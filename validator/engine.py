@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 from .context import ContextUnavailable, PatientContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .findings import Finding, effective_severity
+from .limits import CappedText, Deadline, cap_free_text
 from .normalise import normalise_order
 from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_document, parse_resource, strip_non_finite
 from .profile import ProfileSet, default_profiles
@@ -72,13 +74,16 @@ def _check_order(
     report: Report,
     clean: bool = False,
     parsed: Any = None,
+    capped: list[Finding] | None = None,
 ) -> None:
-    """`clean`: the document is known to hold no NaN/Infinity; `parsed`: its model, when a Bundle index already built it."""
+    """`clean`: the document is known to hold no NaN/Infinity; `parsed`: its model, when a Bundle index already built it;
+    `capped`: text-not-read findings for this order's over-long free text (relative expressions)."""
     notes = [] if clean else strip_non_finite(resource)
     model, problems = (parsed, []) if parsed is not None else parse_resource(resource, version, prefix)
     report.orders += 1
+    capped = [_absolute(f, prefix) for f in capped or []]
     if model is None:
-        report.findings += problems
+        report.findings += problems + capped
         return
     order = normalise_order(model, profiles, contained_resolver(model, resolve), notes)
     profile = order.medication.profile
@@ -89,7 +94,7 @@ def _check_order(
         else:
             text = "The order names no medication medval can identify (no code, no text, no resolvable reference)."
             finding = Finding("medication-unidentified", text, order.medication.expression, "medval")
-        report.findings.append(_absolute(finding, prefix))
+        report.findings += [_absolute(finding, prefix), *capped]
         return
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
@@ -98,6 +103,7 @@ def _check_order(
         dataclasses.replace(f, expression=_absolute_expression(f, prefix), severity=effective_severity(f, profile.severity))
         for f in run_rules(order, context, profile)
     ]
+    findings += [dataclasses.replace(f, severity=effective_severity(f, profile.severity)) for f in capped]
     if not findings:
         done = Finding("no-issues", f"Nothing to report: the order was checked against the {profile.label}.", prefix, profile.label)
         findings = [dataclasses.replace(done, severity=effective_severity(done, profile.severity))]
@@ -110,8 +116,11 @@ def check_document(
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
+    budget_s: float | None = None,
 ) -> Report:
-    """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either."""
+    """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either.
+
+    `budget_s`: CPU seconds for the whole document; orders not reached by then get `check-not-finished`."""
     profiles = profiles or default_profiles()
     document, non_finite = load_document(data)
     if isinstance(document, ParseFailure):
@@ -132,12 +141,14 @@ def check_document(
         report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
+    capped = cap_free_text(document)  # over-long free text is never read (bounded work), and says so
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
-        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report, clean=not non_finite)
+        notes = [c.finding(c.path) for c in capped]
+        _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report, not non_finite, None, notes)
         return report
     with _collector_paused():
-        _check_bundle(document, version, profiles, report, clean=not non_finite)
+        _check_bundle(document, version, profiles, report, not non_finite, capped, Deadline(budget_s))
     return report
 
 
@@ -170,7 +181,28 @@ def _provided_context(provider: ContextProvider | None, document: dict[str, Any]
         return ContextUnavailable(f"looking up the patient's data failed ({type(exc).__name__})", configured=True)
 
 
-def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, report: Report, clean: bool = False) -> None:
+_ENTRY_PATH = re.compile(r"entry\[(\d+)\]\.resource\.(.+)")
+
+
+def _capped_by_entry(capped: list[CappedText]) -> dict[int | None, list[tuple[str, CappedText]]]:
+    """Capped texts by Bundle entry index, each with its path inside that entry's resource (None: outside any resource)."""
+    by_entry: dict[int | None, list[tuple[str, CappedText]]] = {}
+    for c in capped:
+        match = _ENTRY_PATH.fullmatch(c.path)
+        key, inner = (int(match[1]), match[2]) if match else (None, c.path)
+        by_entry.setdefault(key, []).append((inner, c))
+    return by_entry
+
+
+def _check_bundle(
+    document: dict[str, Any],
+    version: str,
+    profiles: ProfileSet,
+    report: Report,
+    clean: bool = False,
+    capped: list[CappedText] | None = None,
+    deadline: Deadline | None = None,
+) -> None:
     entries = document.get("entry") or []
     if not isinstance(entries, list):
         report.findings.append(Finding("input-invalid", "Bundle.entry is not a list.", "Bundle.entry"))
@@ -181,9 +213,28 @@ def _check_bundle(document: dict[str, Any], version: str, profiles: ProfileSet, 
         report.findings.append(Finding("not-in-scope", "The Bundle holds no MedicationRequest; nothing was checked.", "Bundle"))
         return
     context = index.context()
-    for i in orders:
+    by_entry = _capped_by_entry(capped or [])
+    order_set = set(orders)
+    for i, entry_capped in by_entry.items():  # over-long text in the context entries: said once, where it was
+        if i not in order_set:
+            report.findings += [c.finding(f"Bundle.{c.path}") for _, c in entry_capped]
+    for n, i in enumerate(orders):
+        prefix = f"Bundle.entry[{i}].resource"
+        if deadline is not None and deadline.passed:
+            report.findings += _not_finished(orders[n:], deadline)
+            return
         # A clean Bundle's orders were parsed once already, as context: reuse those models (an invalid one is
         # parsed again, for its input-invalid findings). Otherwise stripping NaN/Infinity first changes the input.
         parsed = index.model(i) if clean else None
-        prefix = f"Bundle.entry[{i}].resource"
-        _check_order(entries[i]["resource"], version, prefix, profiles, index.resolve, context, report, clean, parsed)
+        notes = [c.finding(inner) for inner, c in by_entry.get(i, [])]
+        _check_order(entries[i]["resource"], version, prefix, profiles, index.resolve, context, report, clean, parsed, notes)
+
+
+def _not_finished(indices: list[int], deadline: Deadline) -> list[Finding]:
+    """Orders never reached: each says so (never a silent pass), naming the checks that did not run."""
+    text = (
+        f"medval stopped checking this Bundle after its CPU budget of {deadline.budget_s:g} s per request "
+        f"(MEDVAL_REQUEST_BUDGET_S) and {len(indices)} order(s) were not reached: no check ran on this order "
+        "(route, form, dose, frequency, patient factors, interactions, titration). Send fewer orders per request."
+    )
+    return [Finding("check-not-finished", text, f"Bundle.entry[{i}].resource", "medval: bounded work per request") for i in indices]

@@ -63,6 +63,8 @@ _RULES = [
         "incomplete",
         "patient data needed by a check could not be obtained; the check did not run",
     ),
+    RuleInfo("text-not-read", "warning", "too-long", "a free text longer than medval reads; the checks that use it ran without it"),
+    RuleInfo("check-not-finished", "error", "too-costly", "the request used its CPU budget before this order was checked"),
     RuleInfo("no-issues", "information", "informational", "nothing to report"),
 ]
 

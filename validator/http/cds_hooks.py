@@ -32,6 +32,7 @@ from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_f
 from .cds_security import JwtVerifier
 from .cds_settings import CdsSettings, normalise_base_url
 from .observability import where
+from .settings import Settings
 
 log = logging.getLogger("medval.cds")
 
@@ -225,6 +226,7 @@ class CdsService:
         self.verifier = JwtVerifier(settings, http_client)
         self.http_client = http_client
         self.feedback = FeedbackBook()
+        self.budget_s = Settings().request_budget_s  # MEDVAL_REQUEST_BUDGET_S, as for $validate
         # every LOINC code the loaded profiles' rules read (kidney function, pregnancy, breastfeeding, alcohol ...)
         self.observation_codes = list(dict.fromkeys([*settings.extra_observation_loinc, *_profile_observation_codes(profiles)]))
         self.templates = prefetch_templates(self.observation_codes)
@@ -387,7 +389,7 @@ class CdsService:
             judged = {o.entry for o in orders}
         if not judged:
             return {"cards": []}
-        report = await run_in_threadpool(check, bundle, None, self.profiles, None, "Bundle")
+        report = await run_in_threadpool(check, bundle, None, self.profiles, None, "Bundle", self.budget_s)
         if report.rejected is not None:
             raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
         await run_in_threadpool(attach_facts, bundle, report.version, orders, self.profiles)

@@ -82,7 +82,9 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     provider = await context_provider_for(request)  # 401/403 before the body is read, when patient data could be fetched
     body = await read_body(request, settings.max_body_bytes)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type, context_provider=provider)
+    report: Report = await run_in_threadpool(
+        check, body, fhir_version=fhir_version, expected_type=resource_type, context_provider=provider, budget_s=settings.request_budget_s
+    )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     outcome = outcome_dict(report.findings)

@@ -14,5 +14,7 @@ class Settings(BaseSettings):
     # Larger bodies get 413 before they are read; a real order or patient Bundle is a few kB.
     max_body_bytes: int = Field(default=FIVE_MEGABYTES, gt=0)
     log_level: str = "INFO"
+    # CPU seconds one request may spend validating a Bundle; orders not reached by then get check-not-finished.
+    request_budget_s: float = Field(default=10.0, gt=0)
     # The header a load balancer or integration engine uses to correlate requests.
     request_id_header: str = "X-Request-ID"

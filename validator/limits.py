@@ -1,0 +1,68 @@
+"""Bounds on the work one request can cause: free text medval reads, and a CPU budget per document.
+
+    notes = cap_free_text(document)       # drops (in place) text, display and unit strings over MAX_FREE_TEXT_CHARS
+    deadline = Deadline(budget_s=10.0)    # deadline.passed: this thread has used its CPU budget
+
+Free text longer than the limit is not read at all (a cut text could read as something it does not say);
+each dropped value becomes a `text-not-read` finding naming where it was, so a skip is never silent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .findings import Finding
+
+# A drug name, route phrase, display or unit is tens of characters; SNOMED CT's longest displays are a few hundred.
+MAX_FREE_TEXT_CHARS = 2_000
+_FREE_TEXT_KEYS = frozenset({"text", "display", "unit"})
+_NOT_READ = frozenset({"note"})  # Annotation.text: no normaliser reads it, so its length costs nothing
+
+
+@dataclass(frozen=True, slots=True)
+class CappedText:
+    path: str  # relative to the document root: "dosageInstruction[0].route.text", "entry[3].resource.code.text"
+    length: int
+
+    def finding(self, expression: str) -> Finding:
+        text = (
+            f"This text is {self.length:,} characters long; medval reads free text up to {MAX_FREE_TEXT_CHARS:,} characters, "
+            "so it was not read, and the checks that use it ran without it."
+        )
+        return Finding("text-not-read", text, expression, "medval: bounded work per request")
+
+
+def cap_free_text(document: dict) -> list[CappedText]:
+    """Remove over-long free-text strings from `document` in place; where each was. One pass over the JSON."""
+    capped: list[CappedText] = []
+    stack: list[tuple[object, str]] = [(document, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, value in list(node.items()):
+                where = f"{path}.{key}" if path else key
+                if isinstance(value, str):
+                    if key in _FREE_TEXT_KEYS and len(value) > MAX_FREE_TEXT_CHARS:
+                        del node[key]
+                        capped.append(CappedText(where, len(value)))
+                elif isinstance(value, dict | list) and key not in _NOT_READ:
+                    stack.append((value, where))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, dict | list):
+                    stack.append((value, f"{path}[{i}]"))
+    capped.sort(key=lambda c: c.path)
+    return capped
+
+
+class Deadline:
+    """A CPU budget for one document, read between orders: the thread's CPU time, so a busy machine does not cut it short."""
+
+    def __init__(self, budget_s: float | None) -> None:
+        self.budget_s = budget_s
+        self._ends = None if budget_s is None else time.thread_time() + budget_s
+
+    @property
+    def passed(self) -> bool:
+        return self._ends is not None and time.thread_time() > self._ends
