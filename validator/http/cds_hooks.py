@@ -12,6 +12,7 @@ call needs a valid JWT bearer token (see cds_security.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter, OrderedDict
@@ -91,7 +92,13 @@ def _profile_observation_codes(profiles: ProfileSet) -> list[str]:
 
 
 class BadRequest(Exception):
-    pass
+    status = 400
+    code = "invalid-request"
+
+
+class SlowBody(BadRequest):
+    status = 408
+    code = "request-timeout"
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -226,7 +233,9 @@ class CdsService:
         self.verifier = JwtVerifier(settings, http_client)
         self.http_client = http_client
         self.feedback = FeedbackBook()
-        self.budget_s = Settings().request_budget_s  # MEDVAL_REQUEST_BUDGET_S, as for $validate
+        service_settings = Settings()  # MEDVAL_REQUEST_BUDGET_S and MEDVAL_BODY_TIMEOUT_S, as for $validate
+        self.budget_s = service_settings.request_budget_s
+        self.body_timeout_s = service_settings.body_timeout_s
         # every LOINC code the loaded profiles' rules read (kidney function, pregnancy, breastfeeding, alcohol ...)
         self.observation_codes = list(dict.fromkeys([*settings.extra_observation_loinc, *_profile_observation_codes(profiles)]))
         self.templates = prefetch_templates(self.observation_codes)
@@ -252,10 +261,14 @@ class CdsService:
         if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
             raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > self.settings.max_body_bytes:
-                raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        try:
+            async with asyncio.timeout(self.body_timeout_s):  # a trickled body never holds the worker for long
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > self.settings.max_body_bytes:
+                        raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        except TimeoutError:
+            raise SlowBody(f"The body did not arrive within {self.body_timeout_s:g} s (MEDVAL_BODY_TIMEOUT_S).") from None
         if not raw.strip():
             raise BadRequest("The body is empty.")
         return _parse_json(bytes(raw))
@@ -394,7 +407,7 @@ class CdsService:
             raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
         await run_in_threadpool(attach_facts, bundle, report.version, orders, self.profiles)
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
-        cards = builder.build(report, orders, judged, gap)
+        cards = await run_in_threadpool(builder.build, report, orders, judged, gap)  # CPU work: off the event loop
         self.feedback.remember(builder.records)
         fields = {"service": service_id, "hook_instance": str(body.get("hookInstance"))[:100], "orders": len(orders), "judged": len(judged)}
         log.info("cds-call", extra={"fields": {**fields, "cards": [f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards]}})
@@ -457,7 +470,7 @@ def build_cds_router(
             body = service._read_request(service_id, await service.body(request))
             return JSONResponse(await service.cards(service_id, body))
         except BadRequest as exc:
-            return _error(400, "invalid-request", str(exc))
+            return _error(exc.status, exc.code, str(exc))
         except Exception as exc:  # never a 5xx: a check that could not run says so
             # type and code location only: an exception's message can quote the order
             log.error(
@@ -474,7 +487,7 @@ def build_cds_router(
         try:
             items = _validate_feedback(await service.body(request))
         except BadRequest as exc:
-            return _error(400, "invalid-request", str(exc))
+            return _error(exc.status, exc.code, str(exc))
         for item in items:
             service.feedback.record(service_id, item)
         return JSONResponse({"received": len(items)})

@@ -50,6 +50,7 @@ VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: outcome_response("The verdict, whatever it is (an order that breaks rules still gets 200)."),
     400: outcome_response("Not a FHIR resource medval can validate here: empty, broken JSON, wrong resource type, ..."),
     406: outcome_response("The Accept header allows no FHIR JSON answer."),
+    408: outcome_response("The body did not arrive within the body read timeout (MEDVAL_BODY_TIMEOUT_S)."),
     413: outcome_response("The body is larger than the configured limit."),
     415: outcome_response("The body is not FHIR JSON, or declares an unsupported fhirVersion."),
     401: outcome_response("No valid bearer token, when a FHIR server is configured for patient context (WWW-Authenticate: Bearer)."),
@@ -80,7 +81,7 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     fhir_version = body_fhir_version(request.headers.get("content-type"))
     check_accept(request.headers.get("accept"))
     provider = await context_provider_for(request)  # 401/403 before the body is read, when patient data could be fetched
-    body = await read_body(request, settings.max_body_bytes)
+    body = await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
     report: Report = await run_in_threadpool(
         check, body, fhir_version=fhir_version, expected_type=resource_type, context_provider=provider, budget_s=settings.request_budget_s

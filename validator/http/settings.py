@@ -16,5 +16,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # CPU seconds one request may spend validating a Bundle; orders not reached by then get check-not-finished.
     request_budget_s: float = Field(default=10.0, gt=0)
+    # Connection hygiene (validator/http/server.py): seconds to deliver a request's headers, then its body;
+    # seconds an idle keep-alive connection stays open; connections per worker before 503.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    keep_alive_s: int = Field(default=5, gt=0)
+    max_connections: int = Field(default=256, gt=0)
     # The header a load balancer or integration engine uses to correlate requests.
     request_id_header: str = "X-Request-ID"
