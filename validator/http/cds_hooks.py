@@ -23,7 +23,6 @@ import httpx
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from .. import check
 from ..context.from_bundle import CONTEXT_TYPES
@@ -32,6 +31,7 @@ from ..profile import ProfileSet, default_profiles
 from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
 from .cds_security import JwtVerifier
 from .cds_settings import CdsSettings, normalise_base_url
+from .cpu import run_cpu
 from .observability import where
 from .settings import Settings
 
@@ -402,12 +402,12 @@ class CdsService:
             judged = {o.entry for o in orders}
         if not judged:
             return {"cards": []}
-        report = await run_in_threadpool(check, bundle, None, self.profiles, None, "Bundle", self.budget_s)
+        report = await run_cpu(check, bundle, None, self.profiles, None, "Bundle", self.budget_s)
         if report.rejected is not None:
             raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
-        await run_in_threadpool(attach_facts, bundle, report.version, orders, self.profiles)
+        await run_cpu(attach_facts, bundle, report.version, orders, self.profiles)
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
-        cards = await run_in_threadpool(builder.build, report, orders, judged, gap)  # CPU work: off the event loop
+        cards = await run_cpu(builder.build, report, orders, judged, gap)  # CPU work: off the event loop
         self.feedback.remember(builder.records)
         fields = {"service": service_id, "hook_instance": str(body.get("hookInstance"))[:100], "orders": len(orders), "judged": len(judged)}
         log.info("cds-call", extra={"fields": {**fields, "cards": [f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards]}})

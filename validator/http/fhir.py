@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from validator import Report, check
 from validator.findings import Finding
@@ -13,6 +12,7 @@ from validator.outcome import issue_dict, outcome_dict
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
+from .cpu import run_cpu
 from .fhir_access import context_provider_for
 from .media import FHIR_JSON, body_fhir_version, check_accept
 from .problems import RequestProblem
@@ -83,7 +83,7 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     provider = await context_provider_for(request)  # 401/403 before the body is read, when patient data could be fetched
     body = await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(
+    report: Report = await run_cpu(
         check, body, fhir_version=fhir_version, expected_type=resource_type, context_provider=provider, budget_s=settings.request_budget_s
     )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
