@@ -20,7 +20,7 @@ log="$(mktemp)"
 # one worker: the figures are per worker; the server keeps no state, so N workers scale these by up to N cores
 .venv/bin/medval serve --host 127.0.0.1 --port "$PORT" --workers 1 2>"$log" &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
   sleep 0.2

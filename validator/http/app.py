@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import validator
 from validator import check, default_profiles
+from validator.context.from_server import default_context_provider
 
 from .auth import AuthSettings, BearerAuth
 from .cds_hooks import build_cds_router
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, auth_settings: AuthSettings | N
     )
     app.state.settings = settings
     app.state.auth = BearerAuth(auth_settings or AuthSettings())  # refuses to start with issuers and no audience
+    if default_context_provider() is not None and not app.state.auth.enabled and not app.state.auth.settings.allow_anonymous:
+        # fail closed: every $validate call is refused until issuers are configured (or anonymous callers allowed)
+        logger.warning("auth-not-configured", extra={"fields": {"reason": "fhir-server-without-issuers"}})
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
     app.include_router(fhir_router)
