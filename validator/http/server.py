@@ -106,6 +106,10 @@ class _AcceptErrorsInOneLine(logging.Filter):
         return True
 
 
+# Installed on import: uvicorn imports this module in every worker process (the `http=` protocol class).
+logging.getLogger("asyncio").addFilter(_AcceptErrorsInOneLine())
+
+
 def _raise_file_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
@@ -114,8 +118,7 @@ def _raise_file_limit() -> None:
 
 def run(host: str, port: int, workers: int) -> None:
     settings = Settings()
-    _raise_file_limit()
-    logging.getLogger("asyncio").addFilter(_AcceptErrorsInOneLine())
+    _raise_file_limit()  # inherited by the worker processes
     uvicorn.run(
         "validator.http.app:create_app",
         factory=True,
