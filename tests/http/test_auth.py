@@ -11,12 +11,14 @@ import jwt
 import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Request
 from pydantic import ValidationError
 
 from tests.conftest import oral_order
 from tests.http.conftest import BUNDLE_VALIDATE, MR_VALIDATE, Client, KeptRecords, assert_outcome, rule_codes
 from validator.http.app import create_app
 from validator.http.auth import AuthSettings, Caller
+from validator.http.fhir_access import require_scope
 from validator.http.settings import Settings
 
 FHIR_BASE = "https://ehr.example.org/fhir"
@@ -192,3 +194,19 @@ def test_patient_claim_limits_patient_scopes():
     assert caller.may_read("p1") and not caller.may_read("p2")
     assert not Caller(ISS, "app", frozenset({"patient/*.read"})).may_read_any_record
     assert Caller(ISS, "app", frozenset({"system/*.rs"})).may_read("anyone")
+
+
+def test_admin_scope_is_required_where_an_endpoint_asks_for_it(fhir_server, logs: KeptRecords):
+    """The audit endpoint (store branch) asks for MEDVAL_AUTH_ADMIN_SCOPE through require_scope."""
+    app = create_app(Settings(), AuthSettings(issuers=[{"iss": ISS, "jwks_url": JWKS_URL}], audience=AUD))
+
+    @app.get("/admin-probe")
+    async def probe(request: Request) -> dict:
+        caller = await require_scope(request, request.app.state.auth.settings.admin_scope)
+        return {"subject": caller.subject}
+
+    client = Client(app)
+    assert client.get("/admin-probe", headers=bearer(token("system/medval.admin"))).json() == {"subject": "integration-engine"}
+    assert_outcome(client.get("/admin-probe", headers=bearer(token("system/*.read"))), 403)
+    assert_outcome(client.get("/admin-probe"), 401)
+    assert [e["reason"] for e in logs.events("security-refusal")] == ["insufficient-scope", "no-token"]

@@ -45,7 +45,7 @@ class ScopedProvider:
 def refuse(status: int, code: str) -> RequestProblem:
     log.warning("security-refusal", extra={"fields": {"reason": code, "status": status}})
     if status == 403:
-        return RequestProblem(403, "forbidden", "The token does not grant read access to patient records.", about_input=False)
+        return RequestProblem(403, "forbidden", "The token does not carry the scope this endpoint needs.", about_input=False)
     header = 'Bearer error="invalid_token"' if code not in ("no-token", "not-bearer") else "Bearer"
     text = "This endpoint needs a valid bearer token (it may read patient records)."
     return RequestProblem(401, "login", text, about_input=False, headers={"WWW-Authenticate": header})
@@ -70,3 +70,15 @@ async def context_provider_for(request: Request) -> Any:
     if not caller.may_read_any_record:
         raise refuse(403, "insufficient-scope")
     return ScopedProvider(provider, caller)
+
+
+async def require_scope(request: Request, scope: str) -> Caller:
+    """The caller, when its token carries `scope` (e.g. MEDVAL_AUTH_ADMIN_SCOPE for the audit endpoint); else 401/403."""
+    auth: BearerAuth = request.app.state.auth
+    try:
+        caller = await run_in_threadpool(auth.authenticate, request.headers.get("authorization"))
+    except Refusal as refusal:
+        raise refuse(refusal.status, refusal.code) from None
+    if scope not in caller.scopes:
+        raise refuse(403, "insufficient-scope")
+    return caller
