@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from tests.http.conftest import BUNDLE_VALIDATE, Client, assert_outcome
 from validator import check, limits
 from validator.http.app import create_app
 from validator.http.settings import Settings
-from validator.limits import MAX_FREE_TEXT_CHARS, cap_free_text
+from validator.limits import MAX_FREE_TEXT_CHARS, cap_free_text, may_hold_long_text
 
 
 def no_context(_order: dict) -> None:
@@ -108,3 +109,22 @@ def test_the_service_applies_its_budget():
     body = assert_outcome(client.post_json(BUNDLE_VALIDATE, _orders(300)), 200)
     unfinished = [i for i in body["issue"] if i["details"]["coding"][0]["code"] == "check-not-finished"]
     assert unfinished and {(i["severity"], i["code"]) for i in unfinished} == {("error", "too-costly")}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from('a"\\\n\u00e9\u2603 {}'), max_size=2_600), max_size=3))
+def test_the_raw_scan_never_misses_a_long_string(texts: list[str]):
+    document = {"resourceType": "MedicationRequest", "note": texts, "route": {"text": texts[0] if texts else ""}}
+    raw = orjson.dumps(document)
+    longest = max((len(t) for t in texts), default=0)
+    if longest > MAX_FREE_TEXT_CHARS:
+        assert may_hold_long_text(raw) and may_hold_long_text(raw.decode())
+    if len(raw) <= MAX_FREE_TEXT_CHARS:
+        assert not may_hold_long_text(raw)
+
+
+def test_a_long_route_text_sent_as_bytes_is_still_caught():
+    order = oral_order(5)
+    order["dosageInstruction"][0]["route"] = {"text": '\\"' * 1_500}  # escapes: more raw bytes than characters
+    report = check(orjson.dumps(order), context_provider=no_context)
+    assert [f.expression for f in findings(report, "text-not-read")] == ["MedicationRequest.dosageInstruction[0].route.text"]

@@ -13,7 +13,7 @@ from typing import Any
 from .context import ContextUnavailable, PatientContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .findings import Finding, effective_severity
-from .limits import CappedText, Deadline, cap_free_text
+from .limits import CappedText, Deadline, cap_free_text, may_hold_long_text
 from .normalise import normalise_order
 from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_document, parse_resource, strip_non_finite
 from .profile import ProfileSet, default_profiles
@@ -141,7 +141,8 @@ def check_document(
         report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
-    capped = cap_free_text(document)  # over-long free text is never read (bounded work), and says so
+    # over-long free text is never read (bounded work), and says so; a C-speed scan of the raw JSON skips the walk
+    capped = cap_free_text(document) if may_hold_long_text(data) else []
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
         notes = [c.finding(c.path) for c in capped]

@@ -9,6 +9,7 @@ each dropped value becomes a `text-not-read` finding naming where it was, so a s
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,24 @@ class CappedText:
             "so it was not read, and the checks that use it ran without it."
         )
         return Finding("text-not-read", text, expression, "medval: bounded work per request")
+
+
+# A JSON string literal of more than MAX_FREE_TEXT_CHARS units (a unit: one character, or one backslash escape);
+# its decoded text can only be shorter, so no match means no string in the document is over the limit.
+# The two alternatives start differently: one way to match, no backtracking.
+_LONG_STRING = f'"(?:[^"\\\\]|\\\\.){{{MAX_FREE_TEXT_CHARS + 1},}}'
+_LONG_STRING_BYTES = re.compile(_LONG_STRING.encode(), re.S)
+_LONG_STRING_TEXT = re.compile(_LONG_STRING, re.S)
+
+
+def may_hold_long_text(data: object) -> bool:
+    """False when the raw JSON provably holds no string over the limit, so the walk can be skipped (a C-speed scan)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        return len(raw) > MAX_FREE_TEXT_CHARS and _LONG_STRING_BYTES.search(raw) is not None
+    if isinstance(data, str):
+        return len(data) > MAX_FREE_TEXT_CHARS and _LONG_STRING_TEXT.search(data) is not None
+    return True  # a dict: walk it
 
 
 def cap_free_text(document: dict) -> list[CappedText]:
