@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 1
 
-.PHONY: setup serve test lint format bench bench-sig fuzz clean
+.PHONY: setup serve test lint format bench bench-sig fuzz load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench-sig: $(STAMP)
 FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
 	MEDVAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/http/test_schemathesis.py tests/http/test_mutated_orders.py
+
+# Not part of `make test`: wrk (apt-get installs it if missing) against `medval serve` on loopback for LOAD_SECONDS
+# (default 60); fails on any 5xx or on worker memory growth. Figures in the README.
+load: $(STAMP)
+	LOAD_SECONDS=$(or $(LOAD_SECONDS),60) scripts/load.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -120,7 +120,9 @@ def test_server_errors_and_slow_answers_are_failures_not_exceptions(respx_mock):
     respx_mock.get(f"{SERVER}/Condition").respond(503)
     respx_mock.get(f"{SERVER}/AllergyIntolerance").respond(200, content=b"<html>")
     respx_mock.get(f"{SERVER}/MedicationRequest").respond(302, headers={"location": "http://169.254.169.254/"})
-    respx_mock.get(f"{SERVER}/MedicationStatement").respond(200, json=_searchset({"resourceType": "MedicationStatement", "id": "s"}))
+    respx_mock.get(f"{SERVER}/MedicationStatement").respond(
+        200, json=_searchset({"resourceType": "MedicationStatement", "id": "s", "subject": {"reference": "Patient/1288992"}})
+    )
     respx_mock.get(f"{SERVER}/Observation").respond(
         200, json=_searchset(*[{"resourceType": "Observation", "id": f"o{i}"} for i in range(2000)])
     )

@@ -54,7 +54,7 @@ def jwks_server():
 
 @pytest.fixture
 def client(jwks_server):
-    return make_client(clients=[{"iss": ISS, "jwks_url": JWKS_URL}])
+    return make_client(clients=[{"iss": ISS, "jwks_url": JWKS_URL}], public_url=BASE)
 
 
 def _assert_refused(response) -> None:
@@ -127,7 +127,7 @@ def test_foreign_jku_is_refused_and_never_fetched(jwks_server):
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         evil = router.get("https://evil.example.net/jwks").respond(200, json=_jwks(OTHER_KEY))
         keys = router.get(JWKS_URL).respond(200, json=_jwks(KEY))
-        client = make_client(clients=[{"iss": ISS, "jwks_url": JWKS_URL}])
+        client = make_client(clients=[{"iss": ISS, "jwks_url": JWKS_URL}], public_url=BASE)
         value = token(key=OTHER_KEY, jku="https://evil.example.net/jwks")
         _assert_refused(client.post(SIGN, json=example("order-sign-clean.json"), headers=bearer(value)))
         assert evil.call_count == 0 and keys.call_count == 0
@@ -159,6 +159,7 @@ def test_symmetric_algorithms_cannot_be_configured():
 def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("MEDVAL_CDS_FHIR_SERVERS", "https://FHIR.example.org/r4/, https://other.example.org")
     monkeypatch.setenv("MEDVAL_CDS_CLIENTS", json.dumps([{"iss": ISS, "jwks_url": JWKS_URL}]))
+    monkeypatch.setenv("MEDVAL_CDS_PUBLIC_URL", "https://cds.example.org/medval/")
     settings = CdsSettings()
     assert settings.fhir_servers == ["https://fhir.example.org/r4", "https://other.example.org"]
     assert settings.clients[0].jwks_url == JWKS_URL

@@ -95,6 +95,8 @@ def test_each_rule_fires_on_its_example_and_not_on_its_look_alike(rule, runs) ->
 
 def test_every_catalogue_code_has_an_example_that_fires_it_and_one_that_does_not(runs) -> None:
     for code in RULE_CATALOGUE:
+        if code == "check-not-finished":  # needs a CPU budget smaller than any example takes: tests/test_bounded_work.py
+            continue
         firing = [e for e, (_, reported) in runs.items() if code in reported]
         quiet = [e for e, (_, reported) in runs.items() if code not in reported]
         assert firing, f"no example fires {code}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import ContextProvider, Report, check_document
+from .engine import CheckOptions, ContextProvider, Report, check_document
 from .outcome import build_outcome
 from .profile import ProfileError, ProfileSet, default_profiles
 
@@ -27,15 +27,16 @@ def check(
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
+    budget_s: float | None = None,
 ) -> Report:
     """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx).
 
     A lone order's patient is looked up through `context_provider` (none given: no lookup, and the
-    patient-dependent checks say they did not run).
+    patient-dependent checks say they did not run). `budget_s`: CPU seconds for a Bundle; orders not reached
+    by then get `check-not-finished`.
     """
-    return check_document(
-        data, fhir_version=fhir_version, profiles=profiles, context_provider=context_provider, expected_type=expected_type
-    )
+    options = CheckOptions(fhir_version, profiles, context_provider, expected_type, budget_s)
+    return check_document(data, options)
 
 
 def validate(

@@ -212,14 +212,14 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP service (FHIR $validate, CDS Hooks, /health)."""
-    import uvicorn
+    from .http.server import run
 
     try:
         default_profiles()
     except ProfileError as exc:
         Console(stderr=True).print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    uvicorn.run("validator.http.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    run(host, port, workers)  # with header/body timeouts and a connection limit (MEDVAL_* settings)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from .context import ContextUnavailable, RuleContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .findings import Finding, Location, Unavailable, effective_severity
+from .limits import CappedText, Deadline, cap_free_text, may_hold_long_text
 from .messages import PROFILES_SOURCE, say
 from .normalise import NormalisedOrder, normalise_order
 from .parse import ACCEPTED_TYPES, ParseFailure, detect_version, load_document, parse_resource, strip_non_finite
@@ -33,6 +34,7 @@ class OrderInput:
     resource: dict[str, Any]  # its JSON, NaN and Infinity already removed
     model: Any | None  # its fhir.resources model when the source already built one; None: parse it here
     notes: tuple[Unavailable, ...]  # values dropped while reading it (NaN, Infinity)
+    said: tuple[Finding, ...]  # what the source already had to say of it (over-long text not read), relative to it
     location: Location  # its place in the document: ("MedicationRequest",) or ("Bundle", "entry", 3, "resource")
 
 
@@ -100,16 +102,18 @@ def _rejected(report: Report, failure: ParseFailure, location: Location) -> Repo
     return report
 
 
-def _findings_for(order: NormalisedOrder, run: Run, report: Report) -> list[Finding]:
+def _findings_for(order: NormalisedOrder, item: OrderInput, run: Run, report: Report) -> list[Finding]:
     """What the rules say of a normalised order, relative to the order (the engine itself decides nothing)."""
     profile = order.medication.profile
     if profile is None:
         if order.medication.described:
-            return [say("order.not-in-scope", order.medication.location, PROFILES_SOURCE, medication=order.medication.description)]
-        return [say("order.medication-unidentified", order.medication.location, "medval")]
+            found = say("order.not-in-scope", order.medication.location, PROFILES_SOURCE, medication=order.medication.description)
+        else:
+            found = say("order.medication-unidentified", order.medication.location, "medval")
+        return [found, *item.said]
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
-    findings = run_rules(order, run.context, profile) or [say("order.no-issues", (), profile.label, profile=profile.label)]
+    findings = [*run_rules(order, run.context, profile), *item.said] or [say("order.no-issues", (), profile.label, profile=profile.label)]
     return [f.raised(effective_severity(f, profile.severity)) for f in findings]
 
 
@@ -117,23 +121,33 @@ def _check_order(item: OrderInput, run: Run, report: Report) -> None:
     model, problems = (item.model, []) if item.model is not None else parse_resource(item.resource, run.version)
     if model is None:
         report.checked.append(CheckedOrder(item.location, None))
-        report.findings += [f.descend(*item.location) for f in problems]
+        report.findings += [f.descend(*item.location) for f in [*problems, *item.said]]
         return
     order = normalise_order(model, run.profiles, contained_resolver(model, run.resolve), list(item.notes))
     report.checked.append(CheckedOrder(item.location, order))
-    report.findings += [f.descend(*item.location) for f in _findings_for(order, run, report)]
+    report.findings += [f.descend(*item.location) for f in _findings_for(order, item, run, report)]
 
 
-def check_document(
-    data: bytes | str | dict[str, Any],
-    *,
-    fhir_version: str | None = None,
-    profiles: ProfileSet | None = None,
-    context_provider: ContextProvider | None = None,
-    expected_type: str | None = None,
-) -> Report:
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How one document is checked (validator.check's keyword options)."""
+
+    fhir_version: str | None = None  # None: recognised by the document's shape
+    profiles: ProfileSet | None = None  # None: the packaged profiles
+    context_provider: ContextProvider | None = None  # a lone order's patient lookup; None: none
+    expected_type: str | None = None  # "MedicationRequest" or "Bundle" when the caller needs one of them
+    budget_s: float | None = None  # CPU seconds for the whole document; orders not reached get `check-not-finished`
+
+
+def check_document(data: bytes | str | dict[str, Any], options: CheckOptions) -> Report:
     """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either."""
-    profiles = profiles or default_profiles()
+    fhir_version, context_provider, expected_type, budget_s = (
+        options.fhir_version,
+        options.context_provider,
+        options.expected_type,
+        options.budget_s,
+    )
+    profiles = options.profiles or default_profiles()
     document, non_finite = load_document(data)
     if isinstance(document, ParseFailure):
         return _rejected(Report(), document, ())
@@ -149,28 +163,31 @@ def check_document(
     if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
         wanted = expected_type or "a MedicationRequest or a Bundle"
         return _rejected(report, ParseFailure(f"A {kind} was sent where {wanted} was expected."), (str(kind),))
+    # over-long free text is never read (bounded work), and says so; a C-speed scan of the raw JSON skips the walk
+    capped = cap_free_text(document) if may_hold_long_text(data) else []
     if kind == "MedicationRequest":
-        item = _lone_order(document, non_finite)
+        item = _lone_order(document, non_finite, tuple(c.finding() for c in capped))
         run = Run(report.version, profiles, lambda _ref: None, _provided_context(context_provider, document))
         _check_order(item, run, report)
         return report
     with _collector_paused():
-        _check_bundle(document, profiles, report, non_finite)
+        _check_bundle(document, profiles, report, non_finite, (capped, Deadline(budget_s)))
     return report
 
 
-def _lone_order(document: dict[str, Any], non_finite: bool) -> OrderInput:
+def _lone_order(document: dict[str, Any], non_finite: bool, said: tuple[Finding, ...]) -> OrderInput:
     notes = tuple(strip_non_finite(document)) if non_finite else ()
-    return OrderInput(document, None, notes, ("MedicationRequest",))
+    return OrderInput(document, None, notes, said, ("MedicationRequest",))
 
 
-def _bundle_orders(index: BundleIndex, entries: list[Any], non_finite: bool) -> Iterator[OrderInput]:
+def _bundle_orders(index: BundleIndex, entries: list[Any], non_finite: bool, said: dict[int | None, list[Finding]]) -> Iterator[OrderInput]:
     """A Bundle's orders. A clean Bundle's orders were parsed once already, as context: reuse those models (an
     invalid one is parsed again, for its input-invalid findings). Otherwise stripping NaN/Infinity first changes the input."""
     for i in index.by_type.get("MedicationRequest", []):
         resource = entries[i]["resource"]
         notes = tuple(strip_non_finite(resource)) if non_finite else ()
-        yield OrderInput(resource, None if non_finite else index.model(i), notes, ("Bundle", "entry", i, "resource"))
+        model = None if non_finite else index.model(i)
+        yield OrderInput(resource, model, notes, tuple(said.get(i, ())), ("Bundle", "entry", i, "resource"))
 
 
 @contextmanager
@@ -202,7 +219,9 @@ def _provided_context(provider: ContextProvider | None, document: dict[str, Any]
         return ContextUnavailable(f"looking up the patient's data failed ({type(exc).__name__})", configured=True)
 
 
-def _check_bundle(document: dict[str, Any], profiles: ProfileSet, report: Report, non_finite: bool) -> None:
+def _check_bundle(
+    document: dict[str, Any], profiles: ProfileSet, report: Report, non_finite: bool, bounds: tuple[list[CappedText], Deadline]
+) -> None:
     entries = document.get("entry") or []
     if not isinstance(entries, list):
         report.findings.append(say("bundle.entry-not-list", ("Bundle", "entry")))
@@ -211,6 +230,32 @@ def _check_bundle(document: dict[str, Any], profiles: ProfileSet, report: Report
     if not index.by_type.get("MedicationRequest"):
         report.findings.append(say("bundle.no-orders", ("Bundle",)))
         return
+    capped, deadline = bounds
     run = Run(report.version, profiles, index.resolve, index.context())
-    for item in _bundle_orders(index, entries, non_finite):
+    said = _capped_by_entry(capped)
+    order_entries = set(index.by_type.get("MedicationRequest", []))
+    for i, entry_said in said.items():  # over-long text in the context entries: said once, where it was
+        if i not in order_entries:
+            report.findings += [f.descend("Bundle", "entry", i, "resource") if i is not None else f.descend("Bundle") for f in entry_said]
+    items = list(_bundle_orders(index, entries, non_finite, said))
+    for n, item in enumerate(items):
+        if deadline.passed:
+            report.findings += _not_finished(items[n:], deadline)
+            return
         _check_order(item, run, report)
+
+
+def _capped_by_entry(capped: list[CappedText]) -> dict[int | None, list[Finding]]:
+    """Over-long texts as findings by Bundle entry index, located inside that entry's resource (None: outside any resource)."""
+    by_entry: dict[int | None, list[Finding]] = {}
+    for c in capped:
+        where = c.location
+        inside = len(where) > 3 and where[0] == "entry" and isinstance(where[1], int) and where[2] == "resource"
+        key, finding = (c.location[1], c.finding(c.location[3:])) if inside else (None, c.finding())
+        by_entry.setdefault(key, []).append(finding)
+    return by_entry
+
+
+def _not_finished(items: list[OrderInput], deadline: Deadline) -> list[Finding]:
+    """Orders never reached: each says so (never a silent pass), naming the checks that did not run."""
+    return [say("order.not-finished", item.location, budget=f"{deadline.budget_s:g}", orders=len(items)) for item in items]

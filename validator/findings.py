@@ -70,6 +70,8 @@ _RULES = [
         "patient data needed by a check could not be obtained; the check did not run",
         "never",  # gathered into one context card per response instead
     ),
+    RuleInfo("text-not-read", "warning", "too-long", "a free text longer than medval reads; the checks that use it ran without it"),
+    RuleInfo("check-not-finished", "error", "too-costly", "the request used its CPU budget before this order was checked"),
     RuleInfo("no-issues", "information", "informational", "nothing to report", "never"),
 ]
 

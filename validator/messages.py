@@ -40,6 +40,20 @@ MESSAGES: dict[str, Message] = {
     ),
     "order.no-issues": Message("no-issues", "Nothing to report: the order was checked against the {profile}."),
     "bundle.entry-not-list": Message("input-invalid", "Bundle.entry is not a list."),
+    # bounded work per request (validator/limits.py)
+    "input.text-not-read": Message(
+        "text-not-read",
+        "This text is {length} characters long; medval reads free text up to {limit} characters, "
+        "so it was not read, and the checks that use it ran without it.",
+        "A {length}-character text was not read (limit {limit}).",
+    ),
+    "order.not-finished": Message(
+        "check-not-finished",
+        "medval stopped checking this Bundle after its CPU budget of {budget} s per request "
+        "(MEDVAL_REQUEST_BUDGET_S) and {orders} order(s) were not reached: no check ran on this order "
+        "(route, form, dose, frequency, patient factors, interactions, titration). Send fewer orders per request.",
+        "This order was not checked: the request used its CPU budget of {budget} s.",
+    ),
     "input.unreadable": Message("input-invalid", "{reason}"),
     "input.unknown-type": Message("input-invalid", "{kind!r} is not a FHIR resource type."),
     "input.invalid-element": Message("input-invalid", "{where}: {problem}", "{where} is not valid FHIR."),

@@ -17,6 +17,7 @@ import orjson
 
 from .profile_therapy import AdjustmentLimits, AgeBandLimit, AnswerList, ScreeningSequence, compile_answer_lists, compile_therapy_dosing
 from .profile_values import Limit, ProfileError, Range
+from .textmatch import PhraseIndex
 from .units import UnitKind, mass_factor, parse_unit
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
@@ -258,6 +259,7 @@ class Profile:
     count_units: frozenset[str]
     context: ContextKnowledge = EMPTY_CONTEXT
     minimum_age_by_route: dict[str, Limit] = field(default_factory=dict)
+    route_phrase_index: PhraseIndex | None = None  # route_phrases in one pass over the text (linear: issue 13)
 
     @property
     def label(self) -> str:
@@ -386,7 +388,8 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
         form_text += [(t.lower(), f["id"]) for t in f.get("text", [])]
     form_text.sort(key=lambda pair: len(pair[0]), reverse=True)
     # short codes like "IT" or "PO" only ever match a whole text; longer phrases also inside free text
-    route_phrases = [(_whole_words(t), r) for t, r in sorted(route_by_text.items(), key=lambda kv: -len(kv[0])) if len(t) >= 4]
+    phrase_items = [(t, r) for t, r in sorted(route_by_text.items(), key=lambda kv: -len(kv[0])) if len(t) >= 4]
+    route_phrases = [(_whole_words(t), r) for t, r in phrase_items]
     count_units = frozenset(u.lower() for f in data["forms"] for u in f.get("unit_names", []))
 
     products = [_compile_product(p, forms, count_units, f"catalogue[{i}]") for i, p in enumerate(data["catalogue"])]
@@ -459,6 +462,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
         form_by_code=form_by_code,
         form_text=[(_whole_words(phrase), form) for phrase, form in form_text],
         route_phrases=route_phrases,
+        route_phrase_index=PhraseIndex(phrase_items),
         count_units=count_units,
         context=_compile_context(data.get("context")),
         minimum_age_by_route={r: _plain_limit(v) for r, v in ages_by_route.items()},

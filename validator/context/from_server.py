@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -34,7 +35,10 @@ from ..profile import default_profiles
 from . import ContextUnavailable, PatientContext
 from .from_bundle import context_from_resources
 
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # the FHIR id datatype; checked before an id goes into a URL
+# The FHIR id datatype, matched as a whole string (fullmatch: a `$` anchor would accept a trailing newline).
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# Valid by the grammar but path segments in a URL: Patient/. is the Patient search, Patient/.. the server's base.
+_PATH_SEGMENTS = frozenset({".", ".."})
 LOINC = "http://loinc.org"
 PAGE_SIZE = 100
 OBSERVATION_COUNT = 20
@@ -54,6 +58,11 @@ class _Query:
     expect: str = "Bundle"
 
 
+def is_fhir_id(value: object) -> bool:
+    """True for a FHIR id that can go into a URL as one path segment; checked before every request."""
+    return isinstance(value, str) and FHIR_ID.fullmatch(value) is not None and value not in _PATH_SEGMENTS
+
+
 def _observation_codes() -> list[str]:
     """LOINC codes the loaded profiles read from Observations (kidney function, pregnancy status...)."""
     try:
@@ -65,7 +74,7 @@ def _observation_codes() -> list[str]:
 def _queries(patient_id: str, observation_codes: list[str]) -> list[_Query]:
     count = ("_count", str(PAGE_SIZE))
     queries = [
-        _Query("Patient read", f"Patient/{patient_id}", expect="Patient"),
+        _Query("Patient read", f"Patient/{quote(patient_id, safe='')}", expect="Patient"),
         _Query("Condition search", "Condition", (("patient", patient_id), ("clinical-status", "active,recurrence,relapse"), count)),
         _Query("AllergyIntolerance search", "AllergyIntolerance", (("patient", patient_id), count)),
         # completed and stopped orders are the history the titration checks compare against
@@ -90,6 +99,33 @@ def _queries(patient_id: str, observation_codes: list[str]) -> list[_Query]:
             )
         )
     return queries
+
+
+# where each searched resource type names its patient; Medication (brought by _include) names none
+_PATIENT_ELEMENT = {
+    "Condition": "subject",
+    "AllergyIntolerance": "patient",
+    "MedicationRequest": "subject",
+    "MedicationStatement": "subject",
+    "Observation": "subject",
+}
+
+
+def belongs_to(resource: dict[str, Any], patient_id: str, base_url: str) -> bool:
+    """Whether a fetched resource is about this patient: the Patient itself, or a reference to Patient/<id> on this server."""
+    kind = resource.get("resourceType")
+    if kind == "Patient":
+        return resource.get("id") == patient_id
+    if kind == "Medication":
+        return True
+    element = _PATIENT_ELEMENT.get(str(kind))
+    holder = resource.get(element) if element else None
+    reference = holder.get("reference") if isinstance(holder, dict) else None
+    if not isinstance(reference, str):
+        return False
+    own = f"Patient/{patient_id}"
+    absolute = f"{base_url.rstrip('/')}/{own}"
+    return any(reference == r or reference.startswith(r + "/_history/") for r in (own, absolute))
 
 
 class _TooLarge(Exception):
@@ -156,7 +192,7 @@ async def fetch_patient_resources(
     max_bytes: int = 2_000_000,
 ) -> FetchResult:
     """The patient's resources from a FHIR server, concurrently, within `timeout_s` overall; never raises on server faults."""
-    if not FHIR_ID.match(patient_id or ""):
+    if not is_fhir_id(patient_id):
         return FetchResult([], ["Patient read: the subject is not a valid FHIR id"])
     headers = {"Accept": "application/fhir+json"}
     if token:
@@ -175,9 +211,14 @@ async def fetch_patient_resources(
         for task, query in tasks.items():  # in query order, so failures read the same every time
             if task in done and not task.cancelled() and task.exception() is None:
                 resources, failure = task.result()
-                result.resources += resources
                 if failure:
                     result.failures.append(failure)
+                kept = [r for r in resources if belongs_to(r, patient_id, base_url)]
+                result.resources += kept
+                if len(kept) < len(resources):
+                    # a server that ignores ?patient= (servers may), or answers a read with someone else: never used
+                    dropped = len(resources) - len(kept)
+                    result.failures.append(f"{query.label}: {dropped} result(s) about another patient (or none) were dropped")
             elif task in done:
                 result.failures.append(f"{query.label}: failed")
             else:
@@ -237,7 +278,7 @@ def patient_id_of(order: dict[str, Any], base_url: str) -> str | None:
             return None
         reference = reference[len(base) :]
     parts = reference.split("/")
-    if len(parts) >= 2 and parts[0] == "Patient" and FHIR_ID.match(parts[1]) and (len(parts) == 2 or parts[2] == "_history"):
+    if len(parts) >= 2 and parts[0] == "Patient" and is_fhir_id(parts[1]) and (len(parts) == 2 or parts[2] == "_history"):
         return parts[1]
     return None
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import validator
 from validator import check, default_profiles
 
+from .auth import BearerAuth
 from .cds_hooks import build_cds_router
 from .fhir import build_fhir_router
 from .observability import RequestContextMiddleware, configure_logging
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()  # the edge: the one place the service reads the environment
     logger = configure_logging(settings.http.log_level)
     profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
-    # One throwaway validation per FHIR version loads the models, so the first real order is not slow.
+    # One throwaway validation per FHIR version loads the models, so the first real order is not slow
+    # (no context provider: never a FHIR server request at start-up).
     for version in ("4.0", "5.0"):
         check(_WARM_UP_ORDER, fhir_version=version)
     app = FastAPI(
@@ -46,14 +48,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="FHIR $validate for medication orders. Every answer, success or failure, is a FHIR OperationOutcome.",
     )
     app.state.settings = settings
+    app.state.auth = BearerAuth(settings.auth)  # refuses to start with issuers and no audience
+    context_provider = settings.context.provider()
+    if context_provider is not None and not app.state.auth.enabled and not app.state.auth.settings.allow_anonymous:
+        # fail closed: every $validate call is refused until issuers are configured (or anonymous callers allowed)
+        logger.warning("auth-not-configured", extra={"fields": {"reason": "fhir-server-without-issuers"}})
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
-    app.include_router(build_fhir_router(settings.http, profiles, settings.context.provider()))
+    app.include_router(build_fhir_router(settings.http, profiles, context_provider))
     app.add_middleware(RequestContextMiddleware, header=settings.http.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
-    app.include_router(build_cds_router(settings.cds, profiles))  # CDS Hooks services
+    app.include_router(build_cds_router(settings.cds, profiles, http=settings.http))  # CDS Hooks services
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
     async def health(request: Request) -> JSONResponse:
@@ -70,7 +77,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def request_problem(request: Request, exc: RequestProblem) -> FHIRResponse:
         if exc.about_input:
             request.state.rule_codes = ["input-invalid"]
-        return FHIRResponse(problem_outcome(exc), exc.status)
+        return FHIRResponse(problem_outcome(exc), exc.status, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 
 from .problems import RequestProblem
@@ -11,7 +13,20 @@ def _too_large(limit: int) -> RequestProblem:
     return RequestProblem(413, "too-long", f"The body is larger than the {limit}-byte limit (MEDVAL_MAX_BODY_BYTES).")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+def too_slow(timeout_s: float) -> RequestProblem:
+    return RequestProblem(408, "timeout", f"The body did not arrive within {timeout_s:g} s (MEDVAL_BODY_TIMEOUT_S).", about_input=False)
+
+
+async def read_body(request: Request, limit: int, timeout_s: float | None = None) -> bytes:
+    """The body, refused with 413 past `limit` bytes and with 408 when it trickles in for longer than `timeout_s`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _read(request, limit)
+    except TimeoutError:
+        raise too_slow(timeout_s or 0) from None
+
+
+async def _read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:

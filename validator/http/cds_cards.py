@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .. import Report
 from ..findings import RULE_CATALOGUE, RULE_SYSTEM, SEVERITY_RANK, Finding, Location, effective_severity, fhirpath
 from ..messages import FAIL_SAFE_SOURCE
@@ -242,6 +244,11 @@ def _suggestion(fixes: list[Fix], resource: dict[str, Any], recommended: bool) -
 # --- cards ---------------------------------------------------------------------------------------
 
 
+# A suggestion's update action carries the whole corrected order (CDS Hooks replaces the resource), so an order
+# with hundreds of dosages repeated in every card's suggestions made responses of tens of MB: capped per response.
+MAX_SUGGESTION_BYTES = 256_000
+
+
 @dataclass(slots=True)
 class CardBuilder:
     service: str
@@ -249,6 +256,7 @@ class CardBuilder:
     profiles: ProfileSet
     source_url: str | None = None
     records: dict[str, CardRecord] = field(default_factory=dict)  # card uuid -> record, for feedback
+    suggestion_bytes_left: int = MAX_SUGGESTION_BYTES
 
     def _source(self, label: str, rule: str) -> dict[str, Any]:
         source: dict[str, Any] = {
@@ -324,6 +332,7 @@ class CardBuilder:
         if several and order.facts is not None and order.facts.medication.description:
             prefix = f"{order.facts.medication.description[:40]}: "
         label = self._label(order, report)
+        order_size = 0  # the order's JSON size, measured once when a suggestion is first wanted
         cards = []
         for i, (finding, relative, severity) in enumerate(items):
             indicator = INDICATOR[severity]
@@ -336,9 +345,17 @@ class CardBuilder:
             }
             suggestions = []
             if i in fixes:
-                suggestions.append(_suggestion([fixes[i]], order.resource, recommended=len(fixes) == 1))
-                if len(fixes) > 1:
-                    suggestions.append(_suggestion([fixes[j] for j in sorted(fixes)], order.resource, recommended=True))
+                wanted = [([fixes[i]], len(fixes) == 1)] + ([([fixes[j] for j in sorted(fixes)], True)] if len(fixes) > 1 else [])
+                order_size = order_size or len(orjson.dumps(order.resource))
+                for chosen, recommended in wanted:
+                    if order_size > self.suggestion_bytes_left:
+                        card["detail"] += (
+                            f"\n\n_No corrected order is attached: it would pass medval's limit of "
+                            f"{MAX_SUGGESTION_BYTES // 1000} kB of suggestions per response. Make the change in the order itself._"
+                        )
+                        break
+                    self.suggestion_bytes_left -= order_size
+                    suggestions.append(_suggestion(chosen, order.resource, recommended=recommended))
             if suggestions:
                 card["selectionBehavior"] = "at-most-one"
                 card["suggestions"] = suggestions

@@ -12,6 +12,7 @@ call needs a valid JWT bearer token (see cds_security.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter, OrderedDict
@@ -22,16 +23,17 @@ import httpx
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from .. import check
 from ..context.from_bundle import CONTEXT_TYPES
-from ..context.from_server import FHIR_ID, fetch_patient_resources  # FHIR id datatype: checked before it goes into a URL
+from ..context.from_server import fetch_patient_resources, is_fhir_id  # FHIR id datatype: checked before it goes into a URL
 from ..profile import ProfileSet, default_profiles
 from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
 from .cds_security import JwtVerifier
 from .cds_settings import CdsSettings, normalise_base_url
+from .cpu import run_cpu
 from .observability import where
+from .settings import HttpSettings
 
 log = logging.getLogger("medval.cds")
 
@@ -90,7 +92,13 @@ def _profile_observation_codes(profiles: ProfileSet) -> list[str]:
 
 
 class BadRequest(Exception):
-    pass
+    status = 400
+    code = "invalid-request"
+
+
+class SlowBody(BadRequest):
+    status = 408
+    code = "request-timeout"
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -132,15 +140,8 @@ class FeedbackBook:
         for accepted in item.get("acceptedSuggestions") or []:
             label = record.suggestions.get(accepted["id"], "unknown-suggestion") if record else "unknown-suggestion"
             self.accepted_suggestions[(rule, label)] += 1
-        log.info(
-            "cds-feedback service=%s rule=%s outcome=%s reason=%s card=%s order=%s",
-            service,
-            rule,
-            outcome,
-            reason or "-",
-            item["card"],
-            record.order if record else "-",
-        )
+        fields = {"service": service, "rule": rule, "outcome": outcome, "reason": reason or "-", "card": item["card"][:100]}
+        log.info("cds-feedback", extra={"fields": {**fields, "order": record.order if record else "-"}})
 
     def summary(self) -> dict[str, Any]:
         rules: dict[str, dict[str, Any]] = {}
@@ -226,29 +227,34 @@ def _flatten(value: Any) -> list[dict[str, Any]]:
 
 
 class CdsService:
-    def __init__(self, settings: CdsSettings, profiles: ProfileSet, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: CdsSettings, profiles: ProfileSet, http: HttpSettings, http_client: httpx.AsyncClient | None = None
+    ) -> None:
         self.settings = settings
         self.profiles = profiles
         self.verifier = JwtVerifier(settings, http_client)
         self.http_client = http_client
         self.feedback = FeedbackBook()
+        self.budget_s = http.request_budget_s  # as for $validate
+        self.body_timeout_s = http.body_timeout_s
         # every LOINC code the loaded profiles' rules read (kidney function, pregnancy, breastfeeding, alcohol ...)
         self.observation_codes = list(dict.fromkeys([*settings.extra_observation_loinc, *_profile_observation_codes(profiles)]))
         self.templates = prefetch_templates(self.observation_codes)
 
     # --- security ---
     def audience(self, request: Request) -> str:
-        if self.settings.public_url:
-            path = request.url.path
-            suffix = path[path.index("/cds-services") :] if "/cds-services" in path else path
-            return self.settings.public_url.rstrip("/") + suffix
-        return str(request.url.replace(query=""))
+        """The configured public URL plus the service path; never the Host header (CdsSettings requires public_url with clients)."""
+        path = request.url.path
+        suffix = path[path.index("/cds-services") :] if "/cds-services" in path else path
+        return (self.settings.public_url or "").rstrip("/") + suffix
 
     async def refused(self, request: Request) -> JSONResponse | None:
         reason = await self.verifier.check(request.headers.get("authorization"), self.audience(request))
         if reason is None:
             return None
-        log.warning("cds-auth refused %s %s: %s", request.method, request.url.path, reason)
+        log.warning(
+            "security-refusal", extra={"fields": {"reason": reason, "status": 401, "endpoint": "cds-hooks", "method": request.method}}
+        )
         return _unauthorized()
 
     async def body(self, request: Request) -> Any:
@@ -256,10 +262,14 @@ class CdsService:
         if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
             raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > self.settings.max_body_bytes:
-                raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        try:
+            async with asyncio.timeout(self.body_timeout_s):  # a trickled body never holds the worker for long
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > self.settings.max_body_bytes:
+                        raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        except TimeoutError:
+            raise SlowBody(f"The body did not arrive within {self.body_timeout_s:g} s (MEDVAL_BODY_TIMEOUT_S).") from None
         if not raw.strip():
             raise BadRequest("The body is empty.")
         return _parse_json(bytes(raw))
@@ -279,7 +289,7 @@ class CdsService:
         _require(isinstance(context, dict), "context is required and must be an object.")
         _require(isinstance(context.get("userId"), str) and context["userId"] != "", "context.userId is required.")
         _require(isinstance(context.get("patientId"), str) and context["patientId"] != "", "context.patientId is required.")
-        _require(FHIR_ID.match(context["patientId"]) is not None, "context.patientId is not a valid FHIR id.")
+        _require(is_fhir_id(context["patientId"]), "context.patientId is not a valid FHIR id.")
         draft = context.get("draftOrders")
         _require(isinstance(draft, dict) and draft.get("resourceType") == "Bundle", "context.draftOrders must be a FHIR Bundle.")
         _require(isinstance(draft.get("entry", []), list), "context.draftOrders.entry must be an array.")
@@ -324,7 +334,7 @@ class CdsService:
             return resources, gap
         base = normalise_base_url(server)
         if base is None or base not in self.settings.fhir_servers:
-            log.warning("cds-fetch refused: fhirServer %r is not on MEDVAL_CDS_FHIR_SERVERS", server)
+            log.warning("security-refusal", extra={"fields": {"reason": "fhir-server-not-allowed", "fhir_server": str(server)[:200]}})
             gap.reasons.append(
                 f"The FHIR server {server} is not on medval's allow-list (MEDVAL_CDS_FHIR_SERVERS), so nothing was fetched "
                 f"from it; missing: {missing_text}."
@@ -343,7 +353,8 @@ class CdsService:
         resources += [r for r in result.resources if r.get("resourceType") in wanted]
         failures = [f for f in result.failures if f.split(" ", 1)[0] in wanted]
         elapsed_ms = 1000 * (time.monotonic() - started)
-        log.info("cds-fetch %s: %d resources, %d failures in %.0f ms", base, len(result.resources), len(failures), elapsed_ms)
+        counts = {"resources": len(result.resources), "failures": len(failures), "duration_ms": round(elapsed_ms)}
+        log.info("cds-fetch", extra={"fields": {"fhir_server": base, **counts}})
         gap.reasons += [f"From {base}: {f}." for f in failures]
         return resources, gap
 
@@ -392,21 +403,15 @@ class CdsService:
             judged = {o.entry for o in orders}
         if not judged:
             return {"cards": []}
-        report = await run_in_threadpool(lambda: check(bundle, profiles=self.profiles, context_provider=None, expected_type="Bundle"))
+        report = await run_cpu(check, bundle, profiles=self.profiles, context_provider=None, expected_type="Bundle", budget_s=self.budget_s)
         if report.rejected is not None:
             raise BadRequest(f"context.draftOrders could not be read: {report.rejected.message}")
         attach_facts(report, orders)
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
-        cards = builder.build(report, orders, judged, gap)
+        cards = await run_cpu(builder.build, report, orders, judged, gap)  # CPU work: off the event loop
         self.feedback.remember(builder.records)
-        log.info(
-            "cds-call service=%s hookInstance=%s orders=%d judged=%d cards=%s",
-            service_id,
-            body.get("hookInstance"),
-            len(orders),
-            len(judged),
-            ",".join(f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards) or "-",
-        )
+        fields = {"service": service_id, "hook_instance": str(body.get("hookInstance"))[:100], "orders": len(orders), "judged": len(judged)}
+        log.info("cds-call", extra={"fields": {**fields, "cards": [f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards]}})
         return {"cards": cards}
 
 
@@ -421,11 +426,15 @@ def _failure_card(service: CdsService) -> dict[str, Any]:
 
 
 def build_cds_router(
-    settings: CdsSettings | None = None, profiles: ProfileSet | None = None, http_client: httpx.AsyncClient | None = None
+    settings: CdsSettings | None = None,
+    profiles: ProfileSet | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    http: HttpSettings | None = None,
 ) -> APIRouter:
-    """The CDS Hooks endpoints; include in the FastAPI app with app.include_router(build_cds_router())."""
+    """The CDS Hooks endpoints; include in the FastAPI app with app.include_router(build_cds_router(...)).
+    `http`: the service's request budget and body timeout, shared with $validate."""
     settings = settings or CdsSettings()
-    service = CdsService(settings, profiles or default_profiles(), http_client)
+    service = CdsService(settings, profiles or default_profiles(), http or HttpSettings(), http_client)
     if service.verifier.enabled:
         log.info("CDS Hooks: JWT required from %d trusted client(s): %s", len(settings.clients), ", ".join(c.iss for c in settings.clients))
     else:
@@ -466,10 +475,12 @@ def build_cds_router(
             body = service._read_request(service_id, await service.body(request))
             return JSONResponse(await service.cards(service_id, body))
         except BadRequest as exc:
-            return _error(400, "invalid-request", str(exc))
+            return _error(exc.status, exc.code, str(exc))
         except Exception as exc:  # never a 5xx: a check that could not run says so
             # type and code location only: an exception's message can quote the order
-            log.error("cds-call service=%s failed: %s at %s", service_id, type(exc).__name__, where(exc))
+            log.error(
+                "cds-call-failed", extra={"fields": {"service": service_id, "error_type": type(exc).__name__, "error_at": where(exc)}}
+            )
             return JSONResponse({"cards": [_failure_card(service)]})
 
     @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404]})
@@ -481,7 +492,7 @@ def build_cds_router(
         try:
             items = _validate_feedback(await service.body(request))
         except BadRequest as exc:
-            return _error(400, "invalid-request", str(exc))
+            return _error(exc.status, exc.code, str(exc))
         for item in items:
             service.feedback.record(service_id, item)
         return JSONResponse({"received": len(items)})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
@@ -24,16 +24,46 @@ _JWKS_MIN_REFRESH_S = 10.0
 _JWKS_MAX_BYTES = 256_000
 
 
+class ReplayGuard(Protocol):
+    """Remembers used token ids. The default lives in this process; a shared store (database, Redis) makes
+    replay protection hold across workers and restarts: pass it to JwtVerifier(replay_guard=...)."""
+
+    async def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        """True the first time (iss, jti) is seen (and remember it until expires_at); False on every later use."""
+        ...
+
+
+class InMemoryReplayGuard:
+    """Per process: holds within one worker until it restarts. Bounded: expired ids are swept when it fills."""
+
+    def __init__(self, max_entries: int = _MAX_REPLAY_ENTRIES, leeway_s: float = 0.0) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._max_entries = max_entries
+        self._leeway_s = leeway_s
+
+    async def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        now = time.time()
+        if len(self._seen) >= self._max_entries:
+            self._seen = {k: v for k, v in self._seen.items() if v + self._leeway_s >= now}
+            if len(self._seen) >= self._max_entries:
+                raise Refused("replay-cache-full")
+        key = (iss, jti)
+        if key in self._seen:
+            return False
+        self._seen[key] = expires_at
+        return True
+
+
 class Refused(Exception):
-    """A token that does not establish trust; the message is for the log only."""
+    """A token that does not establish trust; the message is a reason code, for the log only (never the token)."""
 
 
 class JwtVerifier:
-    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None, replay_guard: ReplayGuard | None = None) -> None:
         self._settings = settings
         self._clients: dict[str, TrustedClient] = {c.iss: c for c in settings.clients}
         self._algorithms = list(settings.allowed_algorithms)
-        self._seen: dict[tuple[str, str], float] = {}  # (iss, jti) -> expiry
+        self.replay_guard: ReplayGuard = replay_guard or InMemoryReplayGuard(leeway_s=settings.jwt_leeway_s)
         self._jwks: dict[str, tuple[float, jwt.PyJWKSet]] = {}  # url -> (fetched at, keys)
         self._http = client
 
@@ -49,28 +79,38 @@ class JwtVerifier:
             await self._verify(authorization, audience)
         except Refused as exc:
             return str(exc)
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-            return f"{type(exc).__name__}: {exc}"
+        except jwt.ExpiredSignatureError:
+            return "expired"
+        except jwt.InvalidAudienceError:
+            return "wrong-audience"
+        except jwt.InvalidSignatureError:
+            return "bad-signature"
+        except jwt.MissingRequiredClaimError:
+            return "missing-claim"
+        except jwt.DecodeError:
+            return "malformed-token"
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            return "invalid-token"
         return None
 
     async def _verify(self, authorization: str | None, audience: str) -> None:
         if not authorization:
-            raise Refused("no Authorization header")
+            raise Refused("no-token")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise Refused("the Authorization header is not a Bearer token")
+            raise Refused("not-bearer")
         header = jwt.get_unverified_header(token)
         alg = header.get("alg")
         if alg not in self._algorithms:
-            raise Refused(f"algorithm {alg!r} is not allowed")
+            raise Refused("algorithm-not-allowed")
         if "typ" in header and str(header["typ"]).upper() != "JWT":
-            raise Refused(f"typ {header['typ']!r} is not JWT")
+            raise Refused("typ-not-jwt")
         unverified = jwt.decode(token, options={"verify_signature": False})
         iss = unverified.get("iss")
         client = self._clients.get(iss) if isinstance(iss, str) else None
         if client is None:
-            raise Refused(f"issuer {iss!r} is not a trusted CDS client")
+            raise Refused("untrusted-issuer")
         key = await self._key(client, header)
         claims = jwt.decode(
             token,
@@ -83,36 +123,26 @@ class JwtVerifier:
         )
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti:
-            raise Refused("jti is not a non-empty string")
+            raise Refused("jti-invalid")
         exp = float(claims["exp"])
         if exp - float(claims["iat"]) > self._settings.jwt_max_lifetime_s:
-            raise Refused("the token lives longer than allowed")
-        self._remember(client.iss, jti, exp)
-
-    def _remember(self, iss: str, jti: str, exp: float) -> None:
-        now = time.time()
-        if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-            self._seen = {k: v for k, v in self._seen.items() if v + self._settings.jwt_leeway_s >= now}
-            if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-                raise Refused("replay cache full")
-        key = (iss, jti)
-        if key in self._seen:
-            raise Refused(f"jti {jti!r} was already used")
-        self._seen[key] = exp
+            raise Refused("lifetime-too-long")
+        if not await self.replay_guard.first_use(client.iss, jti, exp):
+            raise Refused("replayed")
 
     async def _key(self, client: TrustedClient, header: dict[str, Any]) -> Any:
         if client.public_key:
             if "jku" in header:
-                raise Refused("jku given for a client configured with a static key")
+                raise Refused("jku-with-static-key")
             return client.public_key
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise Refused("no kid in the JWT header")
+            raise Refused("no-kid")
         if client.jwks is not None:
             return _pick(jwt.PyJWKSet.from_dict(client.jwks), kid, header["alg"])
         assert client.jwks_url is not None
         if "jku" in header and normalise_base_url(str(header["jku"])) != normalise_base_url(client.jwks_url):
-            raise Refused("jku is not the JWK Set URL configured for this issuer")
+            raise Refused("jku-mismatch")
         keys = await self._fetch_jwks(client.jwks_url, force=False)
         try:
             return _pick(keys, kid, header["alg"])
@@ -128,13 +158,13 @@ class JwtVerifier:
         http = self._http or httpx.AsyncClient(timeout=self._settings.fetch_timeout_s)
         try:
             response = await http.get(url, headers={"Accept": "application/json"}, follow_redirects=False)
-        except httpx.HTTPError as exc:
-            raise Refused(f"JWK Set {url} unreachable: {type(exc).__name__}") from None
+        except httpx.HTTPError:
+            raise Refused("jwks-unavailable") from None
         finally:
             if self._http is None:
                 await http.aclose()
         if response.status_code != 200 or len(response.content) > _JWKS_MAX_BYTES:
-            raise Refused(f"JWK Set {url}: HTTP {response.status_code}, {len(response.content)} bytes")
+            raise Refused("jwks-unavailable")
         keys = jwt.PyJWKSet.from_dict(response.json())
         self._jwks[url] = (now, keys)
         return keys
@@ -145,4 +175,4 @@ def _pick(keys: jwt.PyJWKSet, kid: str, alg: str) -> Any:
     for key in keys.keys:
         if key.key_id == kid:
             return key.key
-    raise Refused(f"no key {kid!r} in the JWK Set")
+    raise Refused("unknown-key")

@@ -63,8 +63,8 @@ class CdsSettings(BaseSettings):
     fhir_servers: Annotated[list[str], NoDecode] = []
     # Trusted CDS clients (JSON list of TrustedClient). Empty: the CDS endpoints run open.
     clients: Annotated[list[TrustedClient], NoDecode] = []
-    # The public base URL of this service (https://cds.example.org), used for the JWT `aud` check;
-    # without it the URL the request arrived on is used.
+    # The public base URL of this service (https://cds.example.org): the JWT `aud` is this URL plus the path called.
+    # Required when clients are configured: the audience is never derived from the request's Host header.
     public_url: str | None = None
     allowed_algorithms: Annotated[list[str], NoDecode] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
     jwt_leeway_s: int = 0
@@ -96,6 +96,23 @@ class CdsSettings(BaseSettings):
         if bad:
             raise ValueError(f"CDS Hooks forbids unsigned and symmetric JWT algorithms: {bad}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        base = normalise_base_url(value)
+        if base is None:
+            raise ValueError(f"MEDVAL_CDS_PUBLIC_URL: {value!r} is not an http(s) base URL")
+        return base
+
+    @model_validator(mode="after")
+    def _audience_configured(self) -> CdsSettings:
+        if self.clients and not self.public_url:
+            # refuse to start: deriving `aud` from Host would accept a token minted for another service
+            raise ValueError("MEDVAL_CDS_CLIENTS is set but MEDVAL_CDS_PUBLIC_URL is not: the expected JWT audience must be configured")
+        return self
 
     @field_validator("fhir_servers")
     @classmethod

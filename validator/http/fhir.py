@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from validator import ContextProvider, ProfileSet, Report, check
 from validator.findings import Finding
@@ -15,6 +14,8 @@ from validator.settings import HttpSettings
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
+from .cpu import run_cpu
+from .fhir_access import context_provider_for
 from .media import FHIR_JSON, body_fhir_version, check_accept
 from .problems import RequestProblem
 from .responses import FHIRResponse, outcome_response, resource_response
@@ -49,8 +50,11 @@ VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: outcome_response("The verdict, whatever it is (an order that breaks rules still gets 200)."),
     400: outcome_response("Not a FHIR resource medval can validate here: empty, broken JSON, wrong resource type, ..."),
     406: outcome_response("The Accept header allows no FHIR JSON answer."),
+    408: outcome_response("The body did not arrive within the body read timeout (MEDVAL_BODY_TIMEOUT_S)."),
     413: outcome_response("The body is larger than the configured limit."),
     415: outcome_response("The body is not FHIR JSON, or declares an unsupported fhirVersion."),
+    401: outcome_response("No valid bearer token, when a FHIR server is configured for patient context (WWW-Authenticate: Bearer)."),
+    403: outcome_response("The token grants no read access to patient records."),
     500: outcome_response("An unexpected failure (never expected; logged with the request id)."),
 }
 
@@ -87,10 +91,19 @@ class _Validation:
 async def _validate(run: _Validation, request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
     fhir_version = body_fhir_version(request.headers.get("content-type"))
     check_accept(request.headers.get("accept"))
-    body = await read_body(request, run.settings.max_body_bytes)
+    provider = await context_provider_for(
+        request, run.context_provider
+    )  # 401/403 before the body is read, when patient data could be fetched
+    body = await read_body(request, run.settings.max_body_bytes, run.settings.body_timeout_s)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(
-        check, body, fhir_version=fhir_version, profiles=run.profiles, context_provider=run.context_provider, expected_type=resource_type
+    report: Report = await run_cpu(
+        check,
+        body,
+        fhir_version=fhir_version,
+        profiles=run.profiles,
+        context_provider=provider,
+        expected_type=resource_type,
+        budget_s=run.settings.request_budget_s,
     )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version

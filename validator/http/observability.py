@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +25,19 @@ from .media import answer_media_type
 from .problems import plain_outcome
 
 LOGGER_NAME = "medval.http"
+ROOT_LOGGER = "medval"  # one JSON handler here serves medval.http, medval.cds, medval.cds.security ...
+# The id of the request being served, for every log line written while it is (threads included: starlette's
+# run_in_threadpool copies the context).
+REQUEST_ID: ContextVar[str | None] = ContextVar("medval_request_id", default=None)
 # An incoming id is echoed only if it is short and plain: it goes into headers and logs.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 
 
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line: timestamp, level, event, then the record's `fields`."""
+    """One JSON object per line: timestamp, level, event, request id, then the record's `fields`.
+
+    Every value goes through the JSON encoder, so a caller's text (a card id with a newline) cannot forge a line.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -38,20 +46,27 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            line["request_id"] = request_id
         line.update(getattr(record, "fields", {}))
+        if record.exc_info:  # where, never the message (it can quote the order)
+            line["error_type"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
         return orjson.dumps(line, default=str).decode()
 
 
 def configure_logging(level: str) -> logging.Logger:
-    """The service logger, writing JSON lines to stderr; idempotent (uvicorn workers call create_app once each)."""
-    logger = logging.getLogger(LOGGER_NAME)
-    if not any(getattr(h, "medval_json", False) for h in logger.handlers):
+    """Every medval logger writes JSON lines to stderr at `level`, whatever uvicorn's own log level; idempotent."""
+    root = logging.getLogger(ROOT_LOGGER)
+    if not any(getattr(h, "medval_json", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonLineFormatter())
         handler.medval_json = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(level.upper())
-    logger.propagate = False
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+    root.propagate = False  # not also through uvicorn's or the root logger's plain-text handlers
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(logging.NOTSET)  # inherits the level set on medval
     return logger
 
 
@@ -95,6 +110,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = self._request_id(scope)
+        token = REQUEST_ID.set(request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -126,6 +142,7 @@ class RequestContextMiddleware:
             if "fhir_version" in state:
                 fields["fhir_version"] = state["fhir_version"]
             self.logger.info("request", extra={"fields": fields})
+            REQUEST_ID.reset(token)
 
     @staticmethod
     async def _send_fatal(send: Send) -> None:

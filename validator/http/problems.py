@@ -17,12 +17,13 @@ from validator.outcome import issue_dict
 class RequestProblem(Exception):
     """A request answered with a 4xx OperationOutcome before (or instead of) validation."""
 
-    def __init__(self, status: int, issue_type: str, message: str, about_input: bool = True) -> None:
+    def __init__(self, status: int, issue_type: str, message: str, about_input: bool = True, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.issue_type = issue_type
         self.message = message
         self.about_input = about_input  # False: a problem with the request itself (no such endpoint), not with the body
+        self.headers = headers  # e.g. WWW-Authenticate on a 401
 
 
 def problem_outcome(problem: RequestProblem) -> dict[str, Any]:

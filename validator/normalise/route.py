@@ -30,7 +30,9 @@ def _phrase_match(text: str, profile: Profile) -> str | None:
     lowered = " ".join(text.lower().split())
     if lowered in profile.route_by_text:
         return profile.route_by_text[lowered]
-    for pattern, route in profile.route_phrases:  # longer phrases inside free text ("intrathecal via pump")
+    if profile.route_phrase_index is not None:  # longer phrases inside free text ("intrathecal via pump"), in one pass
+        return profile.route_phrase_index.best(lowered)
+    for pattern, route in profile.route_phrases:
         if pattern.search(lowered):
             return route
     return None

@@ -10,7 +10,7 @@ from . import RULES
 from .registry import doc_of
 
 # Codes the engine and the parser write themselves, not a rule (their wording is in validator/messages.py).
-ENGINE_CODES = ("input-invalid", "not-in-scope", "medication-unidentified", "no-issues")
+ENGINE_CODES = ("input-invalid", "not-in-scope", "medication-unidentified", "text-not-read", "check-not-finished", "no-issues")
 
 
 def _links(paths: tuple[str, ...]) -> str:

@@ -6,7 +6,7 @@ History is the other orders and statements in context for the same drug, dated b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..normalise import DailyTotal, NormalisedOrder
 from ..profile import Profile, RouteDosing
 from ..therapy import MedicationUse, drug_facts
 from ..therapy.drug_facts import condition_origin
+from ..therapy.history import History
 from ..units import format_mass, format_number
 from .dose import daily_totals
 from .registry import emits
@@ -26,7 +27,7 @@ _EPS = 1e-9
 _HISTORY_SOURCES = ("MedicationRequest", "MedicationStatement")
 
 
-def _history(order: NormalisedOrder, context: RuleContext, profile: Profile) -> list[MedicationUse] | None:
+def _history(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Sequence[MedicationUse] | None:
     """Earlier orders for the drug, or None when the history could not be read (no context, or its search failed)."""
     if not isinstance(context, PatientContext):
         return None
@@ -112,12 +113,13 @@ def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: 
         )
 
 
-def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profile) -> Iterator[Finding]:
+def _undated(order: NormalisedOrder, history: History, profile: Profile) -> Iterator[Finding]:
     """An undated order with earlier orders on its route cannot be compared with them: say so, never pass."""
     dosings = [profile.dosing[t.route] for t in _infusions(order) if t.route in profile.dosing]
-    comparable = [p for p in priors if any(_same_dosing(profile, r, d) for d in dosings for r in p.daily_mg)]
+    # counted once per context (route sets), not by walking the history per order: linear Bundles (issue 13)
+    comparable = history.count_with_daily_dose(lambda r: any(_same_dosing(profile, r, d) for d in dosings), order)
     if comparable:
-        yield say("titration.undated", ("authoredOn",), FAIL_SAFE_SOURCE, count=len(comparable), drug=profile.title)
+        yield say("titration.undated", ("authoredOn",), FAIL_SAFE_SOURCE, count=comparable, drug=profile.title)
 
 
 @emits("titration-too-fast", "patient-context-unavailable")
@@ -137,7 +139,7 @@ def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Pr
         return
     now = F.order_time(order.resource)
     if now is None:
-        yield from _undated(order, priors, profile)
+        yield from _undated(order, drug_facts(context, profile).history, profile)  # priors exist: context is a record
         return
     for total in _infusions(order):
         dosing = profile.dosing.get(total.route)

@@ -8,6 +8,8 @@ MedicationRequest.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +70,9 @@ class History:
     dated: list[MedicationUse]
     times: list[datetime]  # of `dated`, for bisection
     undated: list[MedicationUse]
+    everyone: list[MedicationUse]  # undated + dated: an undated order's history is all of it but itself
+    position: dict[Any, int]  # where each resource sits in `everyone`, by object identity and by (type, id)
+    route_sets: Counter[frozenset[str]]  # how many entries have a daily dose on each set of routes (a handful)
 
     @classmethod
     def build(cls, context: PatientContext, profile: Profile) -> History:
@@ -82,9 +87,23 @@ class History:
             except Exception:  # a malformed history entry never stops the check of the order itself
                 continue
         dated = sorted((u for u in found if u.when is not None), key=lambda u: u.when)
-        return cls(dated, [u.when for u in dated], [u for u in found if u.when is None])
+        undated = [u for u in found if u.when is None]
+        everyone = undated + dated
+        position: dict[Any, int] = {}
+        for i, use in enumerate(everyone):
+            position.setdefault(id(use.resource), i)
+            if getattr(use.resource, "id", None) is not None:
+                position.setdefault((use.kind, use.resource.id), i)
+        route_sets = Counter(frozenset(u.daily_mg) for u in everyone)
+        return cls(dated, [u.when for u in dated], undated, everyone, position, route_sets)
 
-    def before(self, order: NormalisedOrder) -> list[MedicationUse]:
+    def _own_position(self, resource: Any) -> int | None:
+        found = self.position.get(id(resource))
+        if found is None and getattr(resource, "id", None) is not None:
+            found = self.position.get((resource.get_resource_type(), resource.id))
+        return found
+
+    def before(self, order: NormalisedOrder) -> Sequence[MedicationUse]:
         """Earlier orders and statements, oldest first.
 
         'Earlier' means dated before the order (by authoredOn, else effective start or dateAsserted); when the
@@ -93,4 +112,34 @@ class History:
         now = F.order_time(order.resource)
         if now is not None:
             return self.dated[: bisect_left(self.times, now)]  # strictly before: the order, dated now, is never its own history
-        return [u for u in self.undated + self.dated if not u.is_the_order(order.resource)]
+        own = self._own_position(order.resource)
+        # every other entry: a view, not a copy, so n undated orders cost n lookups, not n squared (issue 13)
+        return self.everyone if own is None else _AllBut(self.everyone, own)
+
+    def count_with_daily_dose(self, on_route: Callable[[str], bool], order: NormalisedOrder) -> int:
+        """How many entries other than the order have a daily dose on a route `on_route` accepts: O(distinct route sets)."""
+        total = sum(n for routes, n in self.route_sets.items() if any(on_route(r) for r in routes))
+        own = self._own_position(order.resource)
+        if own is not None and any(on_route(r) for r in self.everyone[own].daily_mg):
+            total -= 1
+        return total
+
+
+class _AllBut(Sequence[MedicationUse]):
+    """A list without one of its items, in O(1) space and time."""
+
+    def __init__(self, items: list[MedicationUse], skip: int) -> None:
+        self._items = items
+        self._skip = skip
+
+    def __len__(self) -> int:
+        return len(self._items) - 1
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._items[index + (index >= self._skip)]
