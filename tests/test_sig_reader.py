@@ -543,3 +543,15 @@ def test_weekly_abbreviations_units_and_routes_added() -> None:
     assert read_sig("use 2 inhalations 4 times daily").dose.unit == "puff"
     assert read_sig("apply 1 click bid").dose.unit == "click"
     assert read_sig("3 ml by inhalation route 4 times per day").route == "inhalation"
+
+
+def test_a_one_time_dose_before_the_steps_is_counted_on_top() -> None:
+    # "20 mg now, then 10 mg every 4 hours": the first day can hold the loading dose and a full day of the next step
+    assert read_sig("20 mg stat then 10 mg every 4 hours").daily_mg_high() == 80
+    assert read_sig("20 mg now").daily_mg_high() == 20
+
+
+def test_a_weekday_range_is_every_day_in_it() -> None:
+    assert read_sig("take 1 tablet monday through friday").frequency.per_day_high == pytest.approx(5 / 7)
+    assert read_sig("take 1 tablet friday to monday").frequency.per_day_high == pytest.approx(4 / 7)  # across the weekend
+    assert "mon-fri" in read_sig("take 1 tablet mon-fri").unread  # a form it does not read stays unread, never 2 days

@@ -321,7 +321,7 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
             if negated:
                 unread.append(item[2])
             else:
-                builder.weekdays.add(item[1])
+                builder.weekdays.update(item[1])
         elif item[0] == "step":
             if builder.started() or builder.parts:
                 builder.next_step = "then"

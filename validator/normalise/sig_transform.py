@@ -243,7 +243,11 @@ class SigTransformer(Transformer):
         return ("step",)
 
     def weekday(self, c: list[Token]) -> tuple:
-        return ("weekday", str(c[0])[:3], str(c[0]))
+        days = [str(t)[:3] for t in c if isinstance(t, Token) and t.type == "WEEKDAY"]
+        if len(days) == 2:  # "monday through friday": every day from the first to the last, across the weekend if need be
+            first, last = _WEEKDAYS.index(days[0]), _WEEKDAYS.index(days[1])
+            days = [_WEEKDAYS[(first + i) % 7] for i in range((last - first) % 7 + 1)]
+        return ("weekday", tuple(days), " ".join(str(t) for t in c if isinstance(t, Token)))
 
     def span(self, c: list[Any]) -> tuple:
         return ("over",)  # a time beside the dose ("30 minutes before meals", "for 90 days" without "for")
@@ -262,6 +266,9 @@ class SigTransformer(Transformer):
     def divided(self, c: list[Any]) -> tuple:
         amount = next((a for a in c if isinstance(a, tuple)), None)
         return ("divided", amount[1] if amount else None)
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def number_text(value: float) -> str:

@@ -128,6 +128,7 @@ class SigReading:
     def daily_mg_high(self) -> float | None:
         """The most milligrams a day the text allows, when it gives every part's mass and frequency."""
         totals: dict[int, float] = {}  # by step; the day of the heaviest step is the most a day
+        loading = 0.0  # a one-time dose ("20 mg now, then 10 mg every 4 hours") is counted on top of any step
         for part in self.parts:
             mass = part.mass
             if mass is None or mass.per_kg or mass.per_m2:
@@ -135,11 +136,14 @@ class SigReading:
             if part.daily_total:
                 totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0)
                 continue
-            per_day = part.frequency.per_day_high if part.frequency else (1.0 if self.one_time else None)
+            if part.frequency is None and self.one_time:
+                loading += mass.mg_high or 0.0
+                continue
+            per_day = part.frequency.per_day_high if part.frequency else None
             if per_day is None:
                 return None
             totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0) * per_day
-        total = max(totals.values(), default=0.0)
+        total = max(totals.values(), default=0.0) + loading
         return total if self.parts and math.isfinite(total) else None
 
     def timing_facts(self, expression: str) -> TimingFacts:
