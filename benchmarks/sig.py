@@ -4,6 +4,10 @@ Each string in benchmarks/sig_corpus/corpus.jsonl carries a hand-made expected r
 unit, administrations a day at most, route, as-needed); see the README beside it for where each set came from.
 A string is fully right when both the dose and the frequency match, partly right when one does, and not at all
 when neither does. Route and as-needed are counted on their own.
+
+A third of the parserx set is marked `"split": "holdout"`: those strings were annotated with the rest but never
+looked at while the grammar was improved, so their figure is the honest estimate for unseen text. The figures are
+printed for both splits; `--misses` lists development misses only, so the holdout stays unseen.
 """
 
 from __future__ import annotations
@@ -51,8 +55,12 @@ def frequency_right(expected: float | str | None, reading: SigReading) -> bool:
     return frequency is not None and _close(frequency.per_day_high, float(expected))
 
 
+def split_of(item: dict[str, Any]) -> str:
+    return "holdout" if item.get("split") == "holdout" else "development"
+
+
 def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts overall, by category and by source set; also the strings read not at all, for the README's honesty."""
+    """Counts overall, by split, by category and by source set; also the development strings not read fully right."""
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: list[str] = []
     for item in rows:
@@ -60,7 +68,7 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
         dose_ok = dose_right(item["dose"], reading)
         frequency_ok = frequency_right(item["per_day"], reading)
         grade = "fully" if dose_ok and frequency_ok else "partly" if dose_ok or frequency_ok else "not at all"
-        for group in ("overall", f"category: {item['category']}", f"set: {item['set']}"):
+        for group in ("overall", f"split: {split_of(item)}", f"category: {item['category']}", f"set: {item['set']}"):
             counts = tally[group]
             counts["strings"] += 1
             counts[grade] += 1
@@ -68,7 +76,7 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
             counts["frequency"] += frequency_ok
             counts["route"] += reading.route == item["route"]
             counts["as needed"] += reading.as_needed == item["prn"]
-        if grade != "fully":
+        if grade != "fully" and split_of(item) == "development":
             misses.append(item["text"])
     return {"groups": {k: dict(v) for k, v in tally.items()}, "not fully right": misses}
 
@@ -83,7 +91,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     result = score(rows)
     elapsed = time.perf_counter() - started
     heading(f"sig reader: {len(rows)} real sig strings (benchmarks/sig_corpus)")
-    for group, counts in sorted(result["groups"].items(), key=lambda kv: (kv[0] != "overall", kv[0])):
+    order = {"overall": 0, "split: development": 1, "split: holdout": 2}
+    for group, counts in sorted(result["groups"].items(), key=lambda kv: (order.get(kv[0], 3), kv[0])):
         whole = counts["strings"]
         row(
             f"{group} [{whole}]",
@@ -99,11 +108,11 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sig", description=__doc__)
-    parser.add_argument("--misses", action="store_true", help="also list the strings not read fully right")
+    parser.add_argument("--misses", action="store_true", help="also list the development strings not read fully right")
     args = parser.parse_args()
     result = run()
     if args.misses:
-        heading("not fully right")
+        heading("development strings not fully right (the holdout is not listed)")
         for text in result["not fully right"]:
             print(f"  {text}")
 

@@ -185,7 +185,7 @@ def test_weight_based_dose_is_flagged_and_gives_no_mass_total() -> None:
 
 def test_what_it_cannot_read_it_says() -> None:
     reading = read_sig("take 5 mg three times a day for 3 days then increase by 5 mg")
-    assert "increase" in reading.unread and "then" in reading.unread
+    assert reading.unread == ("increase",) and not reading.complete and reading.daily_mg_high() is None
     assert not read_sig("take 1 tablet by mouth with food daily").unread
     assert read_sig("take 1 tablet every").unread == ("every",)
     assert read_sig("take 1 tablet daily except sundays").unread == ("except", "sundays")
@@ -313,6 +313,18 @@ _SIG_WORDS = st.sampled_from(
         "tube",
         "IT",
         "once",
+        "then",
+        "monday",
+        "except",
+        "up",
+        "mdd",
+        "%",
+        "dispense",
+        "bidx30",
+        "tidprnas",
+        "night",
+        "six",
+        "tiems",
     ]
 )
 
@@ -324,6 +336,8 @@ def test_never_raises_on_sig_shaped_noise(text: str) -> None:
     reading = read_sig.__wrapped__(text)
     assert time.perf_counter() - start < 0.5  # bounded: the reader is linear in a text it cuts at 500 characters
     assert all(part.dose is None or math.isfinite(part.dose.high) and part.dose.low > 0 for part in reading.parts)
+    frequency = reading.frequency
+    assert frequency is None or 0 < frequency.per_day_low <= frequency.per_day_high and math.isfinite(frequency.per_day_high)
 
 
 def test_time_is_bounded_on_the_worst_inputs() -> None:
@@ -396,14 +410,15 @@ def test_the_sig_corpus_is_well_formed_and_scored() -> None:
     from benchmarks.sig import CORPUS, load, score
 
     rows = load(CORPUS)
-    assert len(rows) >= 100 and len({r["text"] for r in rows}) == len(rows)
+    assert len(rows) >= 300 and len({r["text"] for r in rows}) == len(rows)
+    assert sum(r.get("split") == "holdout" for r in rows) >= 80
     for row in rows:
         assert row["source"] and row["set"] and row["category"] and isinstance(row["prn"], bool)
         assert row["dose"] is None or 0 < row["dose"]["low"] <= row["dose"]["high"]
     overall = score(rows)["groups"]["overall"]
     assert overall["strings"] == len(rows)
     # a floor under today's figure (README), so a grammar change that reads less fails here
-    assert overall["fully"] / overall["strings"] >= 0.75
+    assert overall["fully"] / overall["strings"] >= 0.9
 
 
 def test_an_infusion_rate_is_unread_not_a_frequency() -> None:
@@ -440,3 +455,103 @@ def test_what_kind_of_phrase_broke_off(text: str, why: str) -> None:
 
 def test_a_whole_reading_explains_nothing() -> None:  # look-alike: nothing broke off, nothing to explain
     assert read_sig("1 tab po daily as needed for pain").unread_why == ()
+
+
+# ---- constructions added with the parserx corpus: each beside its safe look-alike ----------------------------------
+
+
+def test_then_steps_follow_each_other_so_the_busiest_step_counts() -> None:
+    reading = read_sig("take 2 tablets daily for 3 days then 1 tablet twice daily")
+    assert (reading.dose.high, reading.dose.unit) == (2, "tablet") and reading.frequency.per_day_high == 2
+    assert [p.step for p in reading.parts] == [0, 1] and not reading.unread
+    assert read_sig("10 mg daily for 7 days, then 20 mg twice daily").daily_mg_high() == 40
+    # look-alike: two doses of one day are summed, not stepped
+    together = read_sig("10 mg in the morning and 20 mg at bedtime")
+    assert together.frequency.per_day_high == 2 and together.daily_mg_high() == 30
+
+
+def test_a_duration_then_a_new_dose_is_the_next_step() -> None:
+    reading = read_sig("1 po bid x 3 days 1/2 po qd x 3 days")
+    assert reading.frequency.per_day_high == 2 and [p.step for p in reading.parts] == [0, 1]
+    assert read_sig("1 tablet twice daily x 5 days").frequency.per_day_high == 2
+
+
+def test_weekdays_give_days_a_week() -> None:
+    assert read_sig("take 1 tablet on monday, wednesday and friday").frequency.per_day_high == pytest.approx(3 / 7)
+    # look-alikes: a daily frequency on given days stays the most a day; days after "except" are not read as a schedule
+    assert read_sig("apply four times daily on monday of each week").frequency.per_day_high == 4
+    excepted = read_sig("take 1 tablet except saturday and sunday")
+    assert excepted.frequency is None and "saturday" in excepted.unread
+
+
+def test_up_to_so_many_times_a_day_is_a_frequency_and_up_to_an_amount_a_maximum() -> None:
+    reading = read_sig("take 1-2 tablets up to 3 times a day")
+    assert reading.frequency.per_day_high == 3 and reading.maximum is None
+    amount = read_sig("take 1 tablet as needed up to 3 tablets a day")
+    assert amount.frequency is None and amount.maximum.amount.high == 3 and amount.maximum.per_days == 1
+
+
+def test_mdd_is_a_maximum_daily_dose() -> None:
+    reading = read_sig("take 1 tablet 3 times daily as needed mdd 1.5 mg per day")
+    assert reading.frequency.per_day_high == 3
+    assert (reading.maximum.amount.high, reading.maximum.amount.unit, reading.maximum.per_days) == (1.5, "mg", 1)
+
+
+def test_a_frequency_said_twice_is_one_frequency() -> None:
+    assert read_sig("apply topically bid twice a day").frequency.per_day_high == 2
+    assert read_sig("take 2 tablet oral qd every day").frequency.per_day_high == 1
+    assert read_sig("1/2 by mouth every night at bedtime").frequency.per_day_high == 1
+    # look-alikes: different moments are counted apart; different frequencies are still not trusted
+    assert read_sig("2 capsules before breakfast, before lunch, before evening meal and at bedtime").frequency.per_day_high == 4
+    assert read_sig("1 tab daily every 8 hours").frequency is None
+
+
+def test_fields_run_together_by_a_prescribing_system_are_parted() -> None:
+    reading = read_sig("1 tabs oral bidx30 daysprnanxiety severe")
+    assert (reading.dose.unit, reading.frequency.per_day_high, reading.as_needed, reading.duration_days) == ("tablet", 2, True, 30)
+    assert read_sig("1 caps po dailyinstrdo not crush or chew").frequency.per_day_high == 1
+    assert not read_sig("take 1 tablet daily as instructed").unread  # "instructed" is a word, not "instr" + "ucted"
+    assert "max2" in read_sig("max2 tablets a day").unread  # "max2" is not parted as "ma x2"
+
+
+def test_a_number_spelled_out_again_is_read_once() -> None:
+    assert read_sig("take 3 mls by nebulization every 6 six hours").frequency.per_day_high == 4
+    assert read_sig("1 one tablet daily").dose.unit == "tablet"
+    assert read_sig("take 1 1/2 tablets daily").dose.high == 1.5  # look-alike: a mixed number is not a restatement
+    assert read_sig("take 2 one tablet doses").dose.high != 1  # different numbers are not merged
+
+
+def test_a_misspelt_core_word_is_read() -> None:
+    reading = read_sig("Tkae 1 tabet 3 tiems a dya for 2 wekes")
+    assert (reading.dose.high, reading.dose.unit, reading.frequency.per_day_high, reading.duration_days) == (1, "tablet", 3, 14)
+    # look-alikes: real words one letter away are left alone
+    assert read_sig("take 1 tablet twice daily, avoid dairy").frequency.per_day_high == 2
+    assert read_sig("1 table spoon daily").dose.unit != "tablet"
+
+
+def test_times_shares_and_supplies_are_not_doses() -> None:
+    assert read_sig("give 10% of dose over 1 minute").dose is None
+    assert read_sig("follow package directions 6 day taper dispense 21 tabs").dose is None
+    beside = read_sig("take 1 tablet 30 minutes before breakfast")
+    assert (beside.dose.high, beside.frequency.per_day_high, beside.unread) == (1, 1, ())
+    assert read_sig("give 10 mg over 1 minute").dose.high == 10  # look-alike: a dose with a time beside it
+
+
+def test_weekly_abbreviations_units_and_routes_added() -> None:
+    reading = read_sig("5 mg subq qweek")
+    assert reading.frequency.per_day_high == pytest.approx(1 / 7) and reading.route == "subcutaneous"
+    assert read_sig("use 2 inhalations 4 times daily").dose.unit == "puff"
+    assert read_sig("apply 1 click bid").dose.unit == "click"
+    assert read_sig("3 ml by inhalation route 4 times per day").route == "inhalation"
+
+
+def test_a_one_time_dose_before_the_steps_is_counted_on_top() -> None:
+    # "20 mg now, then 10 mg every 4 hours": the first day can hold the loading dose and a full day of the next step
+    assert read_sig("20 mg stat then 10 mg every 4 hours").daily_mg_high() == 80
+    assert read_sig("20 mg now").daily_mg_high() == 20
+
+
+def test_a_weekday_range_is_every_day_in_it() -> None:
+    assert read_sig("take 1 tablet monday through friday").frequency.per_day_high == pytest.approx(5 / 7)
+    assert read_sig("take 1 tablet friday to monday").frequency.per_day_high == pytest.approx(4 / 7)  # across the weekend
+    assert "mon-fri" in read_sig("take 1 tablet mon-fri").unread  # a form it does not read stays unread, never 2 days

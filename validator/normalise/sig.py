@@ -35,8 +35,8 @@ def sig_parser() -> Lark:
 _VULGAR = {"½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅛": " 1/8"}
 _WORD_NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORD_NUMBERS) + r")\b")
-# Epic-style "every 4 (four) hours": the number spelled out again in parentheses is read once
-_SPELLED_AGAIN = re.compile(r"(\d+)\s*\((?:" + "|".join(_WORD_NUMBERS) + r")\)")
+# Epic-style "every 4 (four) hours", "1 one tablet": a number spelled out again (in parentheses or not) is read once
+_SPELLED_AGAIN = re.compile(r"\b(\d+)\s*(\(?)(" + "|".join(_WORD_NUMBERS) + r")\b(\)?)(?![\-/])")
 _HALF = re.compile(r"\b(?:one|a)[\s\-]half\b|\bhalf\b")
 _DOTTED = re.compile(r"\b[a-z]\.(?:[a-z]\.)*[a-z]\b\.?")  # b.i.d. p.o q.h.s.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -45,6 +45,44 @@ _NUMBER_THEN_WORD = re.compile(r"\b(\d+(?:[.,/]\d+)*)(?=[a-z])")
 _Q_OR_X_NUMBER = re.compile(r"\b([qx])(?=\d)")
 _CLOCK_MINUTES = re.compile(r"(?<=\d):\d\d\b")
 _UNSPELLABLE = re.compile(r"[^a-z0-9./\- ,;:()]")
+# Fields some prescribing systems run together once punctuation is stripped: "bidx30 daysprnanxiety",
+# "dailyinstrdo not crush", "tidprnas needed"; each keyword is parted from the words it touches.
+_GLUED_X = re.compile(r"(?<=[a-z])(?<!ma)x(?=\d)")
+_GLUED_PRN = re.compile(r"(?<=[a-z])(?=prn)|(?<=\bprn)(?=[a-z])|(?<=[a-z]prn)(?=[a-z])")
+_GLUED_INSTR = re.compile(r"(?<=[a-z])(?=instr(?!uct|ument))|(?<=instr)(?!uct|ument)(?=[a-z])")
+_RESTATED = ((re.compile(r"\bbed time\b"), "bedtime"), (re.compile(r"\band than\b"), "and then"))
+
+# Misspelt core words ("tabet", "3 tiems a dya", "maximim"): a word one slip away from one of these is read as it.
+# A slip is two neighbouring letters swapped, or, in words of five letters and more, one letter left out or put in,
+# or (six and more) one letter changed; so a real word such as "dairy" or "yours" is never taken for "daily", "hours".
+_CORE_WORDS = (  # noqa: SIM905
+    "tablet tablets capsule capsules times day days week weeks month months hour hours daily every twice take maximum needed mouth"
+).split()
+
+
+def _slips(word: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    found = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    if len(word) >= 6:
+        found |= {word[:i] + word[i + 1 :] for i in range(len(word))}
+        found |= {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters}
+    if len(word) >= 5:
+        found |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    return found
+
+
+@lru_cache(maxsize=1)
+def _misspellings() -> dict[str, str]:
+    known = set(_CORE_WORDS) | _HARMLESS | {"table", "tables", "moths", "mouths", "heeded", "does", "dose", "doses", "then", "than", "them"}
+    table: dict[str, str] = {}
+    for correct in _CORE_WORDS:
+        for slip in _slips(correct):
+            if slip not in known and len(slip) >= 3:
+                table.setdefault(slip, correct)
+    return table
+
+
+_WORD_RE = re.compile(r"[a-z]+")
 
 # Words an instruction may hold that change nothing medval reads; any other word no phrase takes is reported unread.
 _HARMLESS = frozenset(
@@ -55,9 +93,16 @@ _HARMLESS = frozenset(
     solution suspension liquid granules contents oral syringe cup spoon provided dosing
     device well before using continuous continuously pump infusion empty stomach into through via tablet tablets capsule
     mouth orally usual flush follow and of to by at in a for each every day
-    it your mls total affected area areas skin
+    it your mls total affected area areas skin instr int
     """.split()  # noqa: SIM905
 )
+
+
+def _spelled_again(match: re.Match[str]) -> str:
+    number, opening, word, closing = match.groups()
+    if number.isdigit() and int(number) == _WORD_NUMBERS.index(word) + 1 and bool(opening) == bool(closing):
+        return number
+    return match.group(0)
 
 
 def _prepare(text: str) -> tuple[str, str | None]:
@@ -70,8 +115,13 @@ def _prepare(text: str) -> tuple[str, str | None]:
     text = unicodedata.normalize("NFKC", text).replace("\u2044", "/").replace("μg", "mcg")
     text = re.sub(r"\bIT\b", "intrathecal", text)  # upper-case IT is intrathecal; "it" is a pronoun
     text = text.lower().replace("&", " and ").replace("w/", "with ")
-    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = _SPELLED_AGAIN.sub(r"\1", text)
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text).replace("%", " percent ")
+    text = _GLUED_INSTR.sub(" ", _GLUED_PRN.sub(" ", _GLUED_X.sub(" x", text)))
+    for pattern, plain in _RESTATED:
+        text = pattern.sub(plain, text)
+    misspellings = _misspellings()
+    text = _WORD_RE.sub(lambda m: misspellings.get(m.group(0), m.group(0)), text)
+    text = _SPELLED_AGAIN.sub(_spelled_again, text)
     text = _NUMBER_WORD.sub(lambda m: str(_WORD_NUMBERS.index(m.group(1)) + 1), _HALF.sub("1/2", text))
     text = _THOUSANDS.sub("", _CLOCK_MINUTES.sub("", text))
     text = _Q_OR_X_NUMBER.sub(r"\1 ", _NUMBER_THEN_WORD.sub(r"\1 ", text))
@@ -168,6 +218,14 @@ def _flatten(items: list[Any]) -> list[Any]:
     return flat
 
 
+# Times of day that name the same moment ("every night at bedtime" is one dose); other words count on their own.
+_MOMENT = {"night": "bedtime", "nightly": "bedtime", "hs": "bedtime", "qhs": "bedtime", "qn": "bedtime"}
+_MOMENT |= {"mornings": "morning", "qam": "morning", "breakfast": "morning", "lunch": "noon"}
+_MOMENT |= {"evenings": "evening", "qpm": "evening", "dinner": "evening", "supper": "evening"}
+_NEGATING = frozenset({"except", "skip", "not", "no", "but"})  # "daily except sundays": the days are not read
+_CARRIED = frozenset({"and", "or", "on", "the", "take"})  # "do not take on saturday or sunday"
+
+
 class _PartBuilder:
     def __init__(self) -> None:
         self.parts: list[SigPart] = []
@@ -175,28 +233,60 @@ class _PartBuilder:
         self.equivalent: SigAmount | None = None
         self.frequency: SigFrequency | None = None
         self.times_of_day: list[tuple] = []
+        self.weekdays: set[str] = set()
         self.daily_total = False
+        self.step = 0
+        # "then": the next dose or frequency begins the course's next step; "duration" ("x 3 days"): the next dose does
+        self.next_step: str | None = None
 
     def started(self) -> bool:
-        return self.dose is not None or self.frequency is not None or bool(self.times_of_day)
+        return self.dose is not None or self.frequency is not None or bool(self.times_of_day) or bool(self.weekdays)
+
+    def begin_step_if_due(self) -> None:
+        if self.next_step:
+            self.close()
+            if self.parts and self.parts[-1].step == self.step:
+                self.step += 1
+            self.next_step = None
 
     def close(self) -> None:
         if not self.started():
             return
         frequency = self.frequency
         if frequency is None and self.times_of_day:
-            count = sum(t[1] for t in self.times_of_day)
-            frequency = SigFrequency(count, count, " and ".join(t[2] for t in self.times_of_day))
-        self.parts.append(SigPart(self.dose, self.equivalent, frequency, self.daily_total))
+            moments = {_MOMENT.get(t[2].split()[-1], t[2]): t for t in self.times_of_day}
+            count = sum(t[1] for t in moments.values())
+            frequency = SigFrequency(count, count, " and ".join(t[2] for t in moments.values()))
+        if frequency is None and self.weekdays:  # "on monday, wednesday and friday": so many days a week
+            per_day = len(self.weekdays) / 7
+            frequency = SigFrequency(per_day, per_day, "on " + ", ".join(sorted(self.weekdays)))
+        self.parts.append(SigPart(self.dose, self.equivalent, frequency, self.daily_total, self.step))
         self.dose = self.equivalent = self.frequency = None
-        self.times_of_day, self.daily_total = [], False
+        self.times_of_day, self.weekdays, self.daily_total = [], set(), False
+
+    def add_frequency(self, item: SigFrequency, unread: list[str]) -> None:
+        current = self.frequency
+        if current is None or current.text.startswith("per "):
+            self.frequency = item
+            self.daily_total = self.daily_total or item.text.startswith("per ") and item.per_day_high == 1.0
+        elif (current.per_day_low, current.per_day_high) == (item.per_day_low, item.per_day_high):
+            pass  # the same frequency said twice: "bid twice a day", "qd every day"
+        else:
+            unread.append(item.text)  # two frequencies for one dose: neither is trusted over the other
+            self.frequency = None
 
 
 def _assemble(text: str, location: Location, items: list[Any], unread: list[str], names: frozenset[str]) -> SigReading:
     builder = _PartBuilder()
     fields: dict[str, Any] = {}
+    negated = False  # a weekday after "except", "not" ...
     for item in items:
+        if isinstance(item, Token) or (isinstance(item, tuple) and item[0] == "weekday"):
+            negated = negated if isinstance(item, tuple) or str(item) in _CARRIED else str(item) in _NEGATING
+        else:
+            negated = False
         if isinstance(item, SigAmount):
+            builder.begin_step_if_due()
             if item.unit is None and builder.dose is not None and builder.dose.unit is not None:
                 if builder.frequency is None and not builder.times_of_day:
                     unread.append(item.describe())  # a bare number beside a dose: not placed, not guessed
@@ -211,12 +301,9 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
                 builder.close()
                 builder.dose = item
         elif isinstance(item, SigFrequency):
-            if builder.frequency is None or builder.frequency.text.startswith("per "):
-                builder.frequency = item
-                builder.daily_total = builder.daily_total or item.text.startswith("per ") and item.per_day_high == 1.0
-            elif builder.frequency != item:
-                unread.append(item.text)  # two frequencies for one dose: neither is trusted over the other
-                builder.frequency = None
+            if builder.next_step == "then":
+                builder.begin_step_if_due()
+            builder.add_frequency(item, unread)
         elif isinstance(item, Token):
             if (
                 str(item) not in _HARMLESS
@@ -225,7 +312,19 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
             ):
                 unread.append(str(item))
         elif item[0] == "time_of_day":
+            if builder.next_step == "then":
+                builder.begin_step_if_due()
             builder.times_of_day.append(item)
+        elif item[0] == "weekday":
+            if builder.next_step == "then":
+                builder.begin_step_if_due()
+            if negated:
+                unread.append(item[2])
+            else:
+                builder.weekdays.update(item[1])
+        elif item[0] == "step":
+            if builder.started() or builder.parts:
+                builder.next_step = "then"
         elif item[0] == "divided":
             builder.daily_total = True
             if item[1]:
@@ -243,6 +342,8 @@ def _assemble(text: str, location: Location, items: list[Any], unread: list[str]
             fields["indication"] = item[1]
         elif item[0] in ("duration", "course_count"):
             fields[f"{item[0]}_days" if item[0] == "duration" else "course_count"] = item[1]
+            if item[0] == "duration" and builder.started() and builder.next_step is None:
+                builder.next_step = "duration"
         elif item[0] == "maximum":
             fields["maximum"] = item[1]
         elif item[0] == "one_time":

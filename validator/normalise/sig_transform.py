@@ -13,6 +13,7 @@ _MAX_VALUE = 1e6  # no instruction doses a million of anything: a longer number 
 
 _TIME_UNIT_DAYS = {"HOUR": 1 / 24, "DAY": 1.0, "WEEK": 7.0, "MONTH": 30.4375, "MINUTE": 1 / 1440}
 _ABBREVIATION_PER_DAY = {"bid": 2.0, "tid": 3.0, "qid": 4.0, "qod": 0.5, "eod": 0.5, "weekly": 1 / 7, "monthly": 12 / 365.25}
+_ABBREVIATION_PER_DAY |= {"qweek": 1 / 7, "qwk": 1 / 7, "qmonth": 12 / 365.25}
 _PERIOD_ABBREVIATION_DAYS = {"weekly": 7.0, "monthly": 30.4375}
 _UNIT_NAMES = {
     "mass": {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligramme": "mg", "mcg": "mcg", "mcgs": "mcg", "microgram": "mcg"}
@@ -20,10 +21,11 @@ _UNIT_NAMES = {
     "volume": {"ml": "mL", "mls": "mL", "milliliter": "mL", "millilitre": "mL", "cc": "mL"},
 }
 _COUNT_NAMES = {"tab": "tablet", "tbl": "tablet", "cap": "capsule", "patche": "patch", "sachet": "packet", "dose": "dose"}
-_COUNT_NAMES |= {"suppositorie": "suppository", "meq": "mEq"}
+_COUNT_NAMES |= {"suppositorie": "suppository", "meq": "mEq", "inhalation": "puff"}  # an inhalation is one puff
 # Other routes in the words of the profile's route ids (intravenous, subcutaneous ...), so a later phase can compare them
 _ROUTE_NAMES = {"topically": "topical", "rectally": "rectal", "pr": "rectal", "vaginally": "vaginal"}
 _ROUTE_NAMES |= {"subcutaneously": "subcutaneous", "subcut": "subcutaneous", "sc": "subcutaneous", "sq": "subcutaneous"}
+_ROUTE_NAMES |= {"subq": "subcutaneous", "inh": "inhalation"}
 _ROUTE_NAMES |= {"intramuscularly": "intramuscular", "im": "intramuscular", "intravenously": "intravenous", "iv": "intravenous"}
 _ROUTE_NAMES |= {"inhaled": "inhalation", "epidurally": "epidural", "transdermally": "transdermal"}
 _ROUTE_NAMES |= {"sublingually": "sublingual", "sub-lingual": "sublingual", "sl": "sublingual"}
@@ -166,6 +168,9 @@ class SigTransformer(Transformer):
         last = c[-1]
         return ("time_of_day", 3.0 if last.type == "MEALS" else 1.0, " ".join(str(t) for t in c))
 
+    def every_time_of_day(self, c: list[Token]) -> tuple:
+        return ("time_of_day", 1.0, " ".join(str(t) for t in c))
+
     def frequency(self, c: list[Any]) -> Any:
         return c[0]
 
@@ -226,6 +231,33 @@ class SigTransformer(Transformer):
             per_days = 1.0
         return ("maximum", SigMaximum(SigAmount(amount[0] * factor, amount[1] * factor, name, kind), per_days))
 
+    def maximum_times(self, c: list[Any]) -> SigFrequency | tuple:
+        """ "up to 3 times a day": the most administrations a day, which is what a frequency's upper end says."""
+        amount = next((a for a in c if isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], float)), None)
+        period = self._period_of([p for p in c if p is not amount])
+        if amount is None or period is None:
+            return ("unread", "a maximum medval cannot use")
+        return self._per(amount[1], amount[1], period, f"up to {number_text(amount[1])} times {_days_text(period)}")
+
+    def step(self, c: list[Token]) -> tuple:
+        return ("step",)
+
+    def weekday(self, c: list[Token]) -> tuple:
+        days = [str(t)[:3] for t in c if isinstance(t, Token) and t.type == "WEEKDAY"]
+        if len(days) == 2:  # "monday through friday": every day from the first to the last, across the weekend if need be
+            first, last = _WEEKDAYS.index(days[0]), _WEEKDAYS.index(days[1])
+            days = [_WEEKDAYS[(first + i) % 7] for i in range((last - first) % 7 + 1)]
+        return ("weekday", tuple(days), " ".join(str(t) for t in c if isinstance(t, Token)))
+
+    def span(self, c: list[Any]) -> tuple:
+        return ("over",)  # a time beside the dose ("30 minutes before meals", "for 90 days" without "for")
+
+    def percent(self, c: list[Any]) -> tuple:
+        return ("over",)
+
+    def dispense(self, c: list[Any]) -> tuple:
+        return ("over",)
+
     def one_time(self, c: list[Token]) -> tuple:
         if c[0].type == "NUMBER" and float(c[0]) != 1:
             return ("course_count", float(c[0]))
@@ -234,6 +266,9 @@ class SigTransformer(Transformer):
     def divided(self, c: list[Any]) -> tuple:
         amount = next((a for a in c if isinstance(a, tuple)), None)
         return ("divided", amount[1] if amount else None)
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def number_text(value: float) -> str:

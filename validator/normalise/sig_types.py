@@ -65,6 +65,7 @@ class SigPart:
     equivalent: SigAmount | None  # the same dose in another unit: the "(40 mg)" of "2 tablets (40 mg)"
     frequency: SigFrequency | None
     daily_total: bool = False  # "60 mg/day in 3 divided doses": the dose is the day's amount
+    step: int = 0  # which step of a several-step course ("2 tablets daily for 3 days, then 1 tablet daily" has 0 and 1)
 
     @property
     def mass(self) -> SigAmount | None:
@@ -73,6 +74,11 @@ class SigPart:
             if amount is not None and amount.kind == "mass":
                 return amount
         return None
+
+
+def _summed(given: list[SigFrequency]) -> SigFrequency:
+    low, high = sum(f.per_day_low for f in given), sum(f.per_day_high for f in given)
+    return SigFrequency(low, high, " and ".join(f.text for f in given))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +106,19 @@ class SigReading:
 
     @property
     def frequency(self) -> SigFrequency | None:
-        """The whole instruction's administrations a day: the parts' frequencies summed."""
-        given = [p.frequency for p in self.parts if p.frequency is not None]
-        if not given:
+        """The whole instruction's administrations a day: the parts' frequencies summed within a step (the morning
+        and the bedtime dose), and of several steps the one that gives the most a day (steps follow each other)."""
+        steps: dict[int, list[SigFrequency]] = {}
+        for part in self.parts:
+            if part.frequency is not None:
+                steps.setdefault(part.step, []).append(part.frequency)
+        if not steps:
             return None
-        if len(given) == 1:
-            return given[0]
-        return SigFrequency(sum(f.per_day_low for f in given), sum(f.per_day_high for f in given), " and ".join(f.text for f in given))
+        summed = [given[0] if len(given) == 1 else _summed(given) for given in steps.values()]
+        if len(summed) == 1:
+            return summed[0]
+        most = max(summed, key=lambda f: f.per_day_high)
+        return SigFrequency(most.per_day_low, most.per_day_high, " then ".join(f.text for f in summed))
 
     @property
     def complete(self) -> bool:
@@ -115,18 +127,23 @@ class SigReading:
 
     def daily_mg_high(self) -> float | None:
         """The most milligrams a day the text allows, when it gives every part's mass and frequency."""
-        total = 0.0
+        totals: dict[int, float] = {}  # by step; the day of the heaviest step is the most a day
+        loading = 0.0  # a one-time dose ("20 mg now, then 10 mg every 4 hours") is counted on top of any step
         for part in self.parts:
             mass = part.mass
             if mass is None or mass.per_kg or mass.per_m2:
                 return None
             if part.daily_total:
-                total += mass.mg_high or 0.0
+                totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0)
                 continue
-            per_day = part.frequency.per_day_high if part.frequency else (1.0 if self.one_time else None)
+            if part.frequency is None and self.one_time:
+                loading += mass.mg_high or 0.0
+                continue
+            per_day = part.frequency.per_day_high if part.frequency else None
             if per_day is None:
                 return None
-            total += (mass.mg_high or 0.0) * per_day
+            totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0) * per_day
+        total = max(totals.values(), default=0.0) + loading
         return total if self.parts and math.isfinite(total) else None
 
     def timing_facts(self, expression: str) -> TimingFacts:
