@@ -4,11 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# `make serve` runs from its own venv with the serving dependencies only (no test tools).
+SERVE_VENV  := .venv-serve
+SERVE_STAMP := $(SERVE_VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 1
 
-.PHONY: setup serve test lint format bench fuzz clean
+.PHONY: setup serve test lint format bench fuzz wheel-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +21,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-serve: $(STAMP)
-	$(BIN)/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+$(SERVE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SERVE_VENV)/bin/pip install --quiet -e .
+	touch $(SERVE_STAMP)
+
+# medval prints the URL it listens on before it starts.
+serve: $(SERVE_STAMP)
+	$(SERVE_VENV)/bin/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -45,4 +55,4 @@ fuzz: $(STAMP)
 	MEDVAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/http/test_schemathesis.py tests/http/test_mutated_orders.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SERVE_VENV) .pytest_cache .hypothesis build dist

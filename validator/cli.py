@@ -15,13 +15,44 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from . import check
+from . import __version__, check
 from .outcome import outcome_dict
-from .profile import ProfileError, default_profiles
+from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="medval: FHIR MedicationRequest validator.")
+app = typer.Typer(add_completion=False, help="medval: FHIR MedicationRequest validator.")
 STYLE = {"fatal": "bold white on red", "error": "bold red", "warning": "yellow", "information": "cyan"}
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+
+
+_PROFILES_HELP = f"A folder of drug profiles to add, or to replace packaged ones with the same id (as {PROFILE_DIR_VARIABLE})."
+
+
+def _use_profile_dir(folder: Path | None) -> None:
+    """Through the environment, so worker processes (validate -j, serve --workers) load the same profiles."""
+    if folder is not None:
+        current = os.environ.get(PROFILE_DIR_VARIABLE)
+        os.environ[PROFILE_DIR_VARIABLE] = os.pathsep.join(filter(None, [current, str(folder)]))
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and the loaded profiles, then exit.")] = False,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
+) -> None:
+    _use_profile_dir(profiles)
+    if version:
+        print(f"medval {__version__}")
+        try:
+            for profile in default_profiles().profiles:
+                print(f"  profile {profile.id} {profile.version}: {profile.title} ({profile.path})")
+        except ProfileError as exc:
+            print(f"medval: profile error: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit(EXIT_USAGE)
 
 
 class InputFileError(Exception):
@@ -119,8 +150,10 @@ def validate(
         str | None, typer.Option("--fhir-version", help="4.0 (default) or 5.0; by default read from each resource's shape.")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: every core).")] = 1,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
 ) -> None:
     """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input)."""
+    _use_profile_dir(profiles)
     console = Console(highlight=False)
     errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)  # one line per error, paths as written
     if format not in ("text", "json"):
@@ -179,15 +212,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes; the service keeps no state, so any number works.")] = 1,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
 ) -> None:
-    """Run the HTTP service (FHIR $validate, CDS Hooks, /health)."""
+    """Run the HTTP service (FHIR $validate, CDS Hooks, the web page at /, /docs, /health)."""
     import uvicorn
 
+    _use_profile_dir(profiles)
     try:
         default_profiles()
     except ProfileError as exc:
         Console(stderr=True).print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    print(f"medval {__version__} listening on http://{host}:{port}/ (API docs at /docs)", flush=True)
     uvicorn.run("validator.http.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
