@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from . import __version__, check
+from .fhir_xml import XmlInputError, xml_to_json
 from .outcome import outcome_dict
 from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
 
@@ -64,7 +65,7 @@ def _files(paths: list[Path]) -> list[tuple[Path, bool]]:
     found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found += [(p, True) for p in sorted(path.rglob("*")) if p.suffix in (".json", ".ndjson") and p.is_file()]
+            found += [(p, True) for p in sorted(path.rglob("*")) if p.suffix in (".json", ".ndjson", ".xml") and p.is_file()]
         else:
             found.append((path, False))
     return found
@@ -108,6 +109,11 @@ class _Result:
 
 def _check_one(item: tuple[str, bytes, str | None, str, bool]) -> _Result:
     label, raw, version, fmt, pretty = item
+    if raw.lstrip()[:1] == b"<":  # FHIR XML: read into the same JSON the engine judges
+        try:
+            raw, version = xml_to_json(raw, version)
+        except XmlInputError as exc:
+            return _Result(label, str(exc), frozenset(), None, None)
     report = check(raw, fhir_version=version)
     if report.rejected:
         return _Result(label, report.rejected.message, frozenset(), None, None)

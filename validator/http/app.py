@@ -21,7 +21,7 @@ from .cds_hooks import build_cds_router
 from .fhir import router as fhir_router
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
-from .responses import FHIRResponse
+from .responses import FHIRResponse, answer_for_problem
 from .settings import Settings
 
 _WARM_UP_ORDER = (
@@ -68,17 +68,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def request_problem(request: Request, exc: RequestProblem) -> FHIRResponse:
         if exc.about_input:
             request.state.rule_codes = ["input-invalid"]
-        return FHIRResponse(problem_outcome(exc), exc.status)
+        return FHIRResponse(problem_outcome(exc), exc.status, answer=answer_for_problem(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:
         outcome = plain_outcome("error", _HTTP_ISSUE_TYPES.get(exc.status_code, "processing"), str(exc.detail))
-        return FHIRResponse(outcome, exc.status_code, exc.headers)
+        return FHIRResponse(outcome, exc.status_code, exc.headers, answer=answer_for_problem(request))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, exc: RequestValidationError) -> FHIRResponse:
         names = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})) or "a parameter"
-        return FHIRResponse(plain_outcome("error", "invalid", f"Invalid request parameter: {names}."), 400)
+        outcome = plain_outcome("error", "invalid", f"Invalid request parameter: {names}.")
+        return FHIRResponse(outcome, 400, answer=answer_for_problem(request))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -93,6 +93,6 @@ def capability_statement(version: str) -> dict[str, Any]:
         "software": {"name": "medval", "version": version},
         "implementation": {"description": "medval HTTP service"},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [{"mode": "server", "resource": [_resource("MedicationRequest"), _resource("Bundle")]}],
     }

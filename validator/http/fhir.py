@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from validator import Report, check
+from validator.fhir_xml import XmlInputError, xml_to_json
 from validator.findings import Finding
 from validator.outcome import issue_dict, outcome_dict
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
-from .media import FHIR_JSON, body_fhir_version, check_accept
+from .media import FHIR_JSON, FHIR_XML, XML, body_fhir_version, body_format
 from .problems import RequestProblem
-from .responses import FHIRResponse, outcome_response, resource_response
+from .responses import FHIRResponse, outcome_response, requested_answer, resource_response
 
 PROFILE_HEADER = "X-Medval-Profile"
 BASE_DEFINITION = "http://hl7.org/fhir/StructureDefinition/"
@@ -42,15 +43,21 @@ def _validate_openapi(resource_type: str) -> dict[str, Any]:
     content = {"schema": body_schema}
     if resource_type == "MedicationRequest":
         content["example"] = _BODY_EXAMPLE
-    return {"requestBody": {"required": True, "content": {FHIR_JSON: content, "application/json": {"schema": body_schema}}}}
+    xml = {"schema": {"type": "string", "description": f"The {resource_type} (or Parameters) as FHIR XML."}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {FHIR_JSON: content, "application/json": {"schema": body_schema}, FHIR_XML: xml, "application/xml": xml},
+        }
+    }
 
 
 VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: outcome_response("The verdict, whatever it is (an order that breaks rules still gets 200)."),
     400: outcome_response("Not a FHIR resource medval can validate here: empty, broken JSON, wrong resource type, ..."),
-    406: outcome_response("The Accept header allows no FHIR JSON answer."),
+    406: outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML)."),
     413: outcome_response("The body is larger than the configured limit."),
-    415: outcome_response("The body is not FHIR JSON, or declares an unsupported fhirVersion."),
+    415: outcome_response("The body is neither FHIR JSON nor FHIR XML, or declares an unsupported fhirVersion."),
     500: outcome_response("An unexpected failure (never expected; logged with the request id)."),
 }
 
@@ -74,9 +81,15 @@ def _unsupported_profile_issue(requested: str, applied: list[str]) -> dict[str, 
 
 async def _validate(request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
     settings = request.app.state.settings
-    fhir_version = body_fhir_version(request.headers.get("content-type"))
-    check_accept(request.headers.get("accept"))
+    content_type = request.headers.get("content-type")
+    fhir_version = body_fhir_version(content_type)
+    answer = requested_answer(request)
     body = await read_body(request, settings.max_body_bytes)
+    if body_format(content_type) == XML:
+        try:
+            body, fhir_version = await run_in_threadpool(xml_to_json, body, fhir_version)
+        except XmlInputError as exc:
+            raise RequestProblem(400, "structure", str(exc)) from None
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
     report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
     request.state.rule_codes = sorted({f.rule for f in report.findings})
@@ -89,11 +102,14 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     ]
     headers = {PROFILE_HEADER: ", ".join(report.profiles_applied)} if report.profiles_applied else None
     status = report.rejected.status if report.rejected else 200
-    return FHIRResponse(outcome, status, headers, fhir_version=report.version)
+    return FHIRResponse(outcome, status, headers, fhir_version=report.version, answer=answer)
 
 
 _PROFILE_QUERY = Query(None, description="A medval drug profile (id or canonical URL); as in FHIR $validate, also accepted in Parameters.")
 _MODE_QUERY = Query(None, description="FHIR $validate mode; accepted and ignored.")
+_FORMAT_QUERY = Query(
+    None, alias="_format", description="The answer's format, overriding Accept: json, xml, application/fhir+json or application/fhir+xml."
+)
 
 
 @router.post(
@@ -104,7 +120,7 @@ _MODE_QUERY = Query(None, description="FHIR $validate mode; accepted and ignored
     summary="Validate one MedicationRequest",
 )
 async def validate_medication_request(
-    request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY
+    request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
 ) -> FHIRResponse:
     return await _validate(request, "MedicationRequest", profile)
 
@@ -116,22 +132,36 @@ async def validate_medication_request(
     openapi_extra=_validate_openapi("Bundle"),
     summary="Validate every MedicationRequest in a Bundle, the other entries serving as patient context",
 )
-async def validate_bundle(request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY) -> FHIRResponse:
+async def validate_bundle(
+    request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
+) -> FHIRResponse:
     return await _validate(request, "Bundle", profile)
 
 
-@router.get("/metadata", response_class=FHIRResponse, responses={200: resource_response("The CapabilityStatement (FHIR R4).")})
-async def metadata(request: Request) -> FHIRResponse:
-    return FHIRResponse(capability_statement(request.app.version))
+_NOT_ACCEPTABLE = outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML).")
+
+
+@router.get(
+    "/metadata",
+    response_class=FHIRResponse,
+    responses={200: resource_response("The CapabilityStatement (FHIR R4)."), 406: _NOT_ACCEPTABLE},
+)
+async def metadata(request: Request, _format: str | None = _FORMAT_QUERY) -> FHIRResponse:
+    return FHIRResponse(capability_statement(request.app.version), answer=requested_answer(request))
 
 
 @router.get(
     "/OperationDefinition/{definition_id}",
     response_class=FHIRResponse,
-    responses={200: resource_response("The OperationDefinition."), 404: outcome_response("No such OperationDefinition.")},
+    responses={
+        200: resource_response("The OperationDefinition."),
+        404: outcome_response("No such OperationDefinition."),
+        406: _NOT_ACCEPTABLE,
+    },
 )
-async def operation_definition(definition_id: str) -> FHIRResponse:
+async def operation_definition(request: Request, definition_id: str, _format: str | None = _FORMAT_QUERY) -> FHIRResponse:
+    answer = requested_answer(request)
     definition = OPERATION_DEFINITIONS.get(definition_id)
     if definition is None:
         raise RequestProblem(404, "not-found", f"There is no OperationDefinition {definition_id[:100]!r}; see /fhir/metadata.", False)
-    return FHIRResponse(definition)
+    return FHIRResponse(definition, answer=answer)
