@@ -19,6 +19,7 @@ from validator import check, default_profiles
 
 from .cds_hooks import build_cds_router
 from .fhir import router as fhir_router
+from .methods import MethodsMiddleware
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
 from .responses import FHIRResponse, answer_for_problem
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
     app.include_router(fhir_router)
+    app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route
     app.add_middleware(RequestContextMiddleware, header=settings.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from validator import Report, check
 from validator.fhir_xml import XmlInputError, xml_to_json
-from validator.findings import Finding
-from validator.outcome import issue_dict, outcome_dict
+from validator.outcome import outcome_dict
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
@@ -54,7 +54,10 @@ def _validate_openapi(resource_type: str) -> dict[str, Any]:
 
 VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: outcome_response("The verdict, whatever it is (an order that breaks rules still gets 200)."),
-    400: outcome_response("Not a FHIR resource medval can validate here: empty, broken JSON, wrong resource type, ..."),
+    400: outcome_response(
+        "Not a FHIR resource medval can validate here (empty, broken JSON or XML, wrong resource type, ...), "
+        "a profile medval does not have, or a mode outside create/update/delete/profile."
+    ),
     406: outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML)."),
     413: outcome_response("The body is larger than the configured limit."),
     415: outcome_response("The body is neither FHIR JSON nor FHIR XML, or declares an unsupported fhirVersion."),
@@ -71,15 +74,43 @@ def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, st
     return tail in profile_ids
 
 
-def _unsupported_profile_issue(requested: str, applied: list[str]) -> dict[str, Any]:
-    checked = ", ".join(applied) or "the loaded profiles"
-    text = f"The requested profile {requested[:200]!r} is not one medval has; the input was checked against {checked}."
-    issue = issue_dict(Finding("not-in-scope", text, "", "medval: loaded profiles"))
-    issue["code"] = "not-supported"
-    return issue
+VALIDATION_MODES = ("create", "update", "delete", "profile")  # R4 value set resource-validation-mode
 
 
-async def _validate(request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
+def _unknown_profile(requested: list[str], profile_ids: dict[str, str]) -> RequestProblem:
+    """R4 Resource-validate: a server that cannot validate against a nominated profile SHALL return an error."""
+    known = ", ".join(f"{pid} ({label})" for pid, label in profile_ids.items())
+    shown = ", ".join(repr(p[:200]) for p in requested[:5])
+    return RequestProblem(
+        400, "not-supported", f"medval has no profile {shown}, so the input was not validated. It knows: {known}.", about_input=False
+    )
+
+
+def _requested_mode(query_mode: str | None, body: bytes) -> str | None:
+    if query_mode is not None:
+        return query_mode
+    if b'"mode"' not in body:  # a cheap test before reading a Parameters body a second time
+        return None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or document.get("resourceType") != "Parameters":
+        return None
+    for parameter in document.get("parameter") or []:
+        if isinstance(parameter, dict) and parameter.get("name") == "mode":
+            value = parameter.get("valueCode", parameter.get("valueString"))
+            return value if isinstance(value, str) else ""
+    return None
+
+
+def _check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in VALIDATION_MODES:
+        shown = mode[:40]
+        raise RequestProblem(400, "value", f"mode {shown!r} is not one of {', '.join(VALIDATION_MODES)}.", about_input=False)
+
+
+async def _validate(request: Request, resource_type: str, profile: str | None, mode: str | None) -> FHIRResponse:
     settings = request.app.state.settings
     content_type = request.headers.get("content-type")
     fhir_version = body_fhir_version(content_type)
@@ -90,23 +121,32 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
             body, fhir_version = await run_in_threadpool(xml_to_json, body, fhir_version)
         except XmlInputError as exc:
             raise RequestProblem(400, "structure", str(exc)) from None
+    _check_mode(_requested_mode(mode, body))
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
     report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
-    outcome = outcome_dict(report.findings)
     requested = report.profiles_requested + ([profile] if profile else [])
     profile_ids: dict[str, str] = request.app.state.profile_ids
-    outcome["issue"] += [
-        _unsupported_profile_issue(p, report.profiles_applied) for p in requested if not _known_profile(p, resource_type, profile_ids)
-    ]
+    unknown = [p for p in requested if not _known_profile(p, resource_type, profile_ids)]
+    if unknown:
+        raise _unknown_profile(unknown, profile_ids)
+    outcome = outcome_dict(report.findings)
     headers = {PROFILE_HEADER: ", ".join(report.profiles_applied)} if report.profiles_applied else None
     status = report.rejected.status if report.rejected else 200
     return FHIRResponse(outcome, status, headers, fhir_version=report.version, answer=answer)
 
 
-_PROFILE_QUERY = Query(None, description="A medval drug profile (id or canonical URL); as in FHIR $validate, also accepted in Parameters.")
-_MODE_QUERY = Query(None, description="FHIR $validate mode; accepted and ignored.")
+_PROFILE_QUERY = Query(
+    None,
+    description="A medval drug profile (id or canonical URL); as in FHIR $validate, also accepted in Parameters. "
+    "One medval does not have is a 400 OperationOutcome listing the profiles it has.",
+)
+_MODE_QUERY = Query(
+    None,
+    description="FHIR $validate mode: create, update, delete or profile (also accepted in Parameters); "
+    "medval applies the same checks in every mode. Any other value is a 400.",
+)
 _FORMAT_QUERY = Query(
     None, alias="_format", description="The answer's format, overriding Accept: json, xml, application/fhir+json or application/fhir+xml."
 )
@@ -122,7 +162,7 @@ _FORMAT_QUERY = Query(
 async def validate_medication_request(
     request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
 ) -> FHIRResponse:
-    return await _validate(request, "MedicationRequest", profile)
+    return await _validate(request, "MedicationRequest", profile, mode)
 
 
 @router.post(
@@ -135,7 +175,7 @@ async def validate_medication_request(
 async def validate_bundle(
     request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
 ) -> FHIRResponse:
-    return await _validate(request, "Bundle", profile)
+    return await _validate(request, "Bundle", profile, mode)
 
 
 _NOT_ACCEPTABLE = outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML).")
