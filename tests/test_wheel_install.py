@@ -81,6 +81,12 @@ def test_wheel_serves_health_from_a_fresh_venv(installed: Path, tmp_path: Path) 
                     raise
                 time.sleep(0.3)
         assert body["status"] == "ok" and body["profiles"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"/web/app.js" in response.read()  # the web page ships as package data
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/app.js", timeout=5) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/examples/orders/oral-max-exceeded", timeout=5) as response:
+            assert json.loads(response.read())["resourceType"] == "MedicationRequest"
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -24,6 +24,7 @@ from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
 from .responses import FHIRResponse, answer_for_problem
 from .settings import Settings
+from .web import add_request_examples, install_web
 
 _WARM_UP_ORDER = (
     b'{"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/x"},'
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="medval",
         version=validator.__version__,
         description="FHIR $validate for medication orders. Every answer, success or failure, is a FHIR OperationOutcome.",
+        docs_url=None,  # served offline by install_web, from packaged assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services
+    install_web(app)  # the page at /, its examples, /docs and /redoc offline
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
     async def health(request: Request) -> JSONResponse:
@@ -93,5 +97,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation.get("responses", {}).pop("422", None)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
-        app.openapi_schema = schema
+        app.openapi_schema = add_request_examples(schema)
     return app.openapi_schema
