@@ -18,6 +18,7 @@ import validator
 from validator import check, default_profiles
 
 from .cds_hooks import build_cds_router
+from .cors import PathScopedCors, parse_origins
 from .fhir import router as fhir_router
 from .methods import MethodsMiddleware
 from .observability import RequestContextMiddleware, configure_logging
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = True
     app.include_router(fhir_router)
     app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route
+    if origins := parse_origins(settings.cors_origins):  # outside MethodsMiddleware: preflights are CORS's to answer
+        app.add_middleware(PathScopedCors, origins=origins)
     app.add_middleware(RequestContextMiddleware, header=settings.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

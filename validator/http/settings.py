@@ -16,3 +16,5 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The header a load balancer or integration engine uses to correlate requests.
     request_id_header: str = "X-Request-ID"
+    # Browser origins allowed to call the CDS Hooks and FHIR endpoints (comma-separated); empty: CORS off.
+    cors_origins: str = ""
