@@ -210,7 +210,7 @@ def _print_report(console: Console, label: str, outcome: dict, shown: set[tuple[
 def _progress(errors: Console, total: int | None, show: bool) -> Progress:
     columns = (
         SpinnerColumn(),
-        TextColumn("{task.fields[checked]} checked"),
+        TextColumn("{task.fields[read]} read"),
         BarColumn(),
         TaskProgressColumn(),
         TextColumn("{task.fields[rate]:.0f}/s"),
@@ -294,10 +294,9 @@ def validate(
     started = time.monotonic()
     try:
         with _progress(errors, total, show_progress) as progress:
-            task = progress.add_task("validating", total=total or None, checked=0, rate=0.0)
-            for result in _results(documents, fhir_version, jobs, mode):
-                checked = counts["orders"] + 1
-                progress.update(task, advance=result.size, checked=checked, rate=checked / max(time.monotonic() - started, 1e-6))
+            task = progress.add_task("validating", total=total or None, read=0, rate=0.0)
+            for read, result in enumerate(_results(documents, fhir_version, jobs, mode), 1):
+                progress.update(task, advance=result.size, read=read, rate=read / max(time.monotonic() - started, 1e-6))
                 if result.skipped:
                     skipped[result.skipped] += 1
                     continue
