@@ -33,7 +33,11 @@ serve: $(SERVE_STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not wheel"
+
+# The built wheel in a fresh venv: medval validate and medval serve from it (about 20-60 s; CI runs it too).
+wheel-test: $(STAMP)
+	$(BIN)/pytest -m wheel tests/test_wheel_install.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

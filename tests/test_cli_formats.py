@@ -10,11 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
+from typer.testing import CliRunner
 
+from validator.cli import app
 from validator.findings import RULE_CATALOGUE
 
 from .conftest import FIXTURES, ROOT, oral_order
@@ -26,10 +29,23 @@ COMPACT_LINE = re.compile(
 CONTEXT_PARAGRAPH = "Patient-dependent checks did not run"
 
 
-def medval(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "COLUMNS": "200"}
+@dataclass
+class Run:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def medval(*args: str, stdin: bytes | None = None) -> Run:
+    """`medval validate ...` in process (typer's runner: stdin, stdout and stderr apart, no terminal)."""
+    result = CliRunner().invoke(app, ["validate", *args], input=stdin or b"", env={"COLUMNS": "200"})
+    return Run(result.exit_code, result.stdout_bytes, result.stderr_bytes)
+
+
+def medval_process(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """The real command line, for the run that uses worker processes."""
     command = [sys.executable, "-m", "validator.cli", "validate", *args]
-    return subprocess.run(command, input=stdin or b"", capture_output=True, cwd=ROOT, env=env, timeout=180)
+    return subprocess.run(command, capture_output=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, timeout=180)
 
 
 @pytest.fixture
@@ -151,7 +167,7 @@ def _official_r4_examples(tmp_path: Path) -> tuple[Path, bool]:
 
 def test_the_official_r4_examples_sweep(tmp_path: Path) -> None:
     package, whole = _official_r4_examples(tmp_path)
-    result = medval("--format", "json", "-j", "2", str(package))
+    result = medval_process("--format", "json", "-j", "2", str(package))
     assert result.returncode == 0, result.stderr[-2000:]
     stderr = result.stderr.decode().strip().splitlines()
     assert len(stderr) == 1 and stderr[0].startswith("medval: skipped"), stderr  # one line says what was skipped

@@ -1,7 +1,7 @@
 """The built wheel on a fresh venv: profiles and schema come from the package, not from the source tree.
 
-About 20 s (a wheel build and a pip install from the local index/cache); it runs in `make test` because a wheel that
-cannot find its own profiles is the first thing a hospital would hit.
+20 s on a quiet machine, a minute on a busy one (a wheel build and a pip install from the registry or its cache), so it
+has its own target, `make wheel-test`, which .ci/run runs after `make test`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.wheel
 EXAMPLE = ROOT / "examples" / "orders" / "oral-max-exceeded.json"
 
 

@@ -18,6 +18,7 @@ from .parse import R4, R5, model_class
 
 FHIR_NAMESPACE = "http://hl7.org/fhir"
 MAX_XML_DEPTH = 128  # deeper than any real order or Bundle (FHIR XML nests one level more than JSON per primitive)
+MESSAGE_CHARS = 240  # how much of a parser's message an OperationOutcome quotes
 
 
 class XmlInputError(ValueError):
@@ -55,9 +56,9 @@ def read_xml_root(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlInputError(f"The body is not well-formed XML: {str(exc)[:200]}.") from None
+        raise XmlInputError(f"The body is not well-formed XML: {str(exc)[:MESSAGE_CHARS]}.") from None
     except ValueError as exc:  # e.g. an encoding declaration lxml refuses
-        raise XmlInputError(f"The body is not XML medval can read: {str(exc)[:200]}.") from None
+        raise XmlInputError(f"The body is not XML medval can read: {str(exc)[:MESSAGE_CHARS]}.") from None
     if root.getroottree().docinfo.doctype:
         raise XmlInputError("The XML has a DOCTYPE; FHIR XML has none, and medval does not read it.")
     if _depth_exceeds(root, MAX_XML_DEPTH):
@@ -92,7 +93,7 @@ def _one_line(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"unknown element {exc.args[0]!r}." if exc.args else "unknown element."
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return (" ".join(lines[:3])[:300] or type(exc).__name__) + ("" if lines and lines[-1].endswith(".") else ".")
+    return (" ".join(lines[:3])[:MESSAGE_CHARS] or type(exc).__name__) + ("" if lines and lines[-1].endswith(".") else ".")
 
 
 def json_to_xml(resource: dict[str, Any], fhir_version: str = R4) -> bytes:
