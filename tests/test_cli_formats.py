@@ -101,18 +101,22 @@ def test_other_resources_are_counted_in_one_line_and_do_not_fail_the_run(folder:
     for name in ("oral-max-exceeded.json", "intrathecal-coded-as-iv.xml"):
         (folder / name).unlink()  # leave no order with an error: the exit status is about the orders
     (folder / "batch.ndjson").write_text(json.dumps(oral_order()) + "\n" + json.dumps({"resourceType": "Patient"}) + "\n")
+    (folder / "pom.xml").write_text("<project><modelVersion>4.0.0</modelVersion></project>")  # XML that is not FHIR
     result = medval(str(folder))
     assert result.returncode == 0, result.stderr
     skip_lines = [line for line in result.stderr.decode().splitlines() if line.startswith("medval: skipped")]
     assert len(skip_lines) == 1 and len(result.stderr.decode().strip().splitlines()) == 1
-    assert "4 resource(s)" in skip_lines[0] and "2 Patient" in skip_lines[0] and "1 Observation" in skip_lines[0]
+    assert "5 document(s)" in skip_lines[0] and "2 Patient" in skip_lines[0] and "1 Observation" in skip_lines[0]
+    assert "1 XML document not in the FHIR namespace" in skip_lines[0]
     assert "package.json" in skip_lines[0]
     assert b"2 checked" in result.stdout
 
 
 def test_a_named_resource_of_another_type_is_still_bad_input(tmp_path: Path) -> None:
-    # the safe look-alike: named on its own, a Patient is a mistake worth exit 2, not something to skip
+    # the safe look-alike: named on its own, a Patient (or XML that is not FHIR) is a mistake worth exit 2, not a skip
     assert medval(str(HL7 / "r4-other" / "Patient-ihe-pcd.json")).returncode == 2
+    (tmp_path / "pom.xml").write_text("<project/>")
+    assert medval(str(tmp_path / "pom.xml")).returncode == 2
 
 
 def test_the_patient_context_paragraph_is_shown_once_per_run(folder: Path) -> None:
@@ -176,4 +180,4 @@ def test_the_official_r4_examples_sweep(tmp_path: Path) -> None:
     assert len(orders) == 40 and orders <= checked  # every MedicationRequest checked
     assert {p.name for p in package.glob("Bundle-*.json")} <= checked
     if whole:
-        assert "5222 resource(s)" in stderr[0]
+        assert "5222 document(s)" in stderr[0]

@@ -91,3 +91,4 @@ def test_wheel_serves_health_from_a_fresh_venv(installed: Path, tmp_path: Path) 
     finally:
         server.terminate()
         server.wait(timeout=15)
+    assert f"listening on http://127.0.0.1:{port}/" in server.stdout.read().decode()  # make serve shows where to go

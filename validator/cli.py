@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn
 
 from . import __version__, check
 from .cli_formats import compact_lines, issue_rule, ndjson_record, sarif_log, sarif_results
-from .fhir_xml import XmlInputError, xml_to_json
+from .fhir_xml import NotFhirXml, XmlInputError, xml_to_json
 from .outcome import outcome_dict
 from .parse import ACCEPTED_TYPES
 from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
@@ -156,6 +156,10 @@ def _check_one(item: tuple[_Document, str | None, str]) -> _Result:
     if raw.lstrip()[:1] == b"<":  # FHIR XML: read into the same JSON the engine judges
         try:
             raw, version = xml_to_json(raw, version)
+        except NotFhirXml as exc:
+            if document.skippable:
+                return _Result(document.file, document.line, size, skipped="XML document not in the FHIR namespace")
+            rejected = str(exc)
         except XmlInputError as exc:
             rejected = str(exc)
     report = None if rejected else check(raw, fhir_version=version)
@@ -225,7 +229,7 @@ def _skip_summary(skipped: Counter[str], no_type: list[Path]) -> str:
     if skipped:
         common = skipped.most_common()
         kinds = ", ".join(f"{n} {kind}" for kind, n in common[:12]) + (f", {len(common) - 12} other types" if len(common) > 12 else "")
-        parts.append(f"{sum(skipped.values())} resource(s) that are not MedicationRequest, Bundle or Parameters ({kinds})")
+        parts.append(f"{sum(skipped.values())} document(s) that are not MedicationRequest, Bundle or Parameters ({kinds})")
     if no_type:
         names = ", ".join(str(p) for p in no_type[:10]) + (f" and {len(no_type) - 10} more" if len(no_type) > 10 else "")
         parts.append(f"{len(no_type)} JSON file(s) in folders that are not FHIR resources (no resourceType): {names}")

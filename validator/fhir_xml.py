@@ -25,6 +25,10 @@ class XmlInputError(ValueError):
     """XML medval will not read; the message is one sentence for an OperationOutcome."""
 
 
+class NotFhirXml(XmlInputError):
+    """Well-formed XML whose root is not in the FHIR namespace (a folder walk skips it, as it skips non-FHIR JSON)."""
+
+
 def _parser() -> etree.XMLParser:
     # a new parser per call: lxml parsers are not safe to share between threads
     return etree.XMLParser(
@@ -65,7 +69,7 @@ def read_xml_root(data: bytes) -> etree._Element:
         raise XmlInputError(f"The XML is nested deeper than {MAX_XML_DEPTH} levels.")
     qname = etree.QName(root)
     if qname.namespace != FHIR_NAMESPACE:
-        raise XmlInputError(f"The root element is not in the FHIR namespace ({FHIR_NAMESPACE}), so it is not FHIR XML.")
+        raise NotFhirXml(f"The root element is not in the FHIR namespace ({FHIR_NAMESPACE}), so it is not FHIR XML.")
     return root
 
 
