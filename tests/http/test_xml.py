@@ -218,3 +218,17 @@ def test_safe_look_alikes_are_read(client: Client) -> None:
     assert "daily-dose-exceeds-maximum" in rule_codes(response)
     nested = b'<MedicationRequest xmlns="http://hl7.org/fhir">' + b"<extension>" * 40 + b"</extension>" * 40 + b"</MedicationRequest>"
     assert "nested deeper" not in _post(client, MR_VALIDATE, nested, FHIR_XML).text  # 40 levels: read, not refused for depth
+
+
+def test_an_r5_order_in_xml_is_read_as_r5(client: Client) -> None:
+    # FHIR.js knows R4 only, so this XML is written by fhir.resources' R5 model: it tests the R4-then-R5 reading,
+    # not the XML writer (the R4 fixtures above do that with an independent tool)
+    from validator.fhir_xml import json_to_xml
+
+    order = json.loads((ROOT / "examples/orders/r5-oral-codeablereference.json").read_text())
+    as_json = client.request("POST", MR_VALIDATE, json=order, headers={"content-type": FHIR_JSON})
+    as_xml = _post(client, MR_VALIDATE, json_to_xml(order, "5.0"), FHIR_XML, accept=FHIR_XML)
+    assert as_xml.status_code == 200 and as_xml.headers["content-type"] == f"{FHIR_XML}; fhirVersion=5.0"
+    assert _xml_codes(as_xml) == rule_codes(as_json)
+    declared = _post(client, MR_VALIDATE, json_to_xml(order, "5.0"), f"{FHIR_XML}; fhirVersion=4.0")
+    assert declared.status_code == 400 and "not a valid FHIR R4" in declared.text  # the declared version is believed
