@@ -157,10 +157,10 @@ def test_sarif_2_1_0(folder: Path) -> None:
 
 
 def _official_r4_examples(tmp_path: Path) -> tuple[Path, bool]:
-    """The whole npm package hl7.fhir.r4.examples@4.0.1 when MEDVAL_R4_EXAMPLES_DIR names its unpacked folder
+    """The whole npm package hl7.fhir.r4.examples@4.0.1 when MEDVAL_HL7_R4_DIR names its unpacked folder
     (`npm pack hl7.fhir.r4.examples@4.0.1`, 191 MB: not vendored); else the vendored part of it: every MedicationRequest,
     the Bundles, and a sample of other resource types and the package manifest."""
-    full = os.environ.get("MEDVAL_R4_EXAMPLES_DIR")
+    full = os.environ.get("MEDVAL_HL7_R4_DIR")
     if full and Path(full).is_dir():
         return Path(full), True
     for sub in ("r4", "r4-bundles", "r4-other"):
