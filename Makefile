@@ -4,11 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# `make serve` runs from its own venv with the serving dependencies only (no test tools).
+SERVE_VENV  := .venv-serve
+SERVE_STAMP := $(SERVE_VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 1
 
-.PHONY: setup serve test lint format bench bench-sig fuzz load clean
+.PHONY: setup serve test lint format bench bench-sig fuzz load wheel-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +21,23 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-serve: $(STAMP)
-	$(BIN)/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+$(SERVE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SERVE_VENV)/bin/pip install --quiet -e .
+	touch $(SERVE_STAMP)
+
+# medval prints the URL it listens on before it starts.
+serve: $(SERVE_STAMP)
+	$(SERVE_VENV)/bin/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not wheel"
+
+# The built wheel in a fresh venv: medval validate and medval serve from it (about 20-60 s; CI runs it too).
+wheel-test: $(STAMP)
+	$(BIN)/pytest -m wheel tests/test_wheel_install.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -54,4 +68,4 @@ load: $(STAMP)
 	LOAD_SECONDS=$(or $(LOAD_SECONDS),60) scripts/load.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SERVE_VENV) .pytest_cache .hypothesis build dist

@@ -23,7 +23,7 @@ from .conftest import ROOT, SNOMED, UCUM, oral_order, rules_of
 
 FAKE = "https://example.org/fake-drug-codes"
 SOURCE = "Invented for the medval test suite (fictional drug)"
-BACLOFEN = json.loads((ROOT / "profiles" / "baclofen.json").read_text())
+BACLOFEN = json.loads((ROOT / "validator" / "profiles" / "baclofen.json").read_text())
 
 
 def zorbafen() -> dict[str, Any]:
@@ -126,7 +126,7 @@ def zorbafen() -> dict[str, Any]:
 
 @pytest.fixture
 def zorbafen_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
+    shutil.copy(ROOT / "validator" / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
     (tmp_path / "zorbafen.json").write_text(json.dumps(zorbafen()))
     return tmp_path
 
@@ -192,7 +192,7 @@ def test_every_baclofen_fact_cites_a_source() -> None:
 def test_profile_breaking_the_schema_names_the_field(tmp_path: Path, break_it: Any, field: str) -> None:
     broken = copy.deepcopy(BACLOFEN)
     break_it(broken)
-    shutil.copy(ROOT / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
+    shutil.copy(ROOT / "validator" / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
     (tmp_path / "baclofen.json").write_text(json.dumps(broken))
     with pytest.raises(ProfileError) as caught:
         load_profiles(tmp_path)
@@ -273,7 +273,7 @@ def test_made_up_drug_profile_set_knows_no_baclofen(zorbafen_dir: Path) -> None:
 
 
 def test_two_profiles_side_by_side(zorbafen_dir: Path) -> None:
-    shutil.copy(ROOT / "profiles" / "baclofen.json", zorbafen_dir / "baclofen.json")
+    shutil.copy(ROOT / "validator" / "profiles" / "baclofen.json", zorbafen_dir / "baclofen.json")
     profiles = load_profiles(zorbafen_dir)
     bundle = {
         "resourceType": "Bundle",

@@ -18,7 +18,7 @@ from validator.profile import SCHEMA_FILE, ProfileError, compile_profile, defaul
 
 from .conftest import ROOT
 
-BACLOFEN = json.loads((ROOT / "profiles" / "baclofen.json").read_text())
+BACLOFEN = json.loads((ROOT / "validator" / "profiles" / "baclofen.json").read_text())
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 
@@ -26,7 +26,7 @@ SNOMED = "http://snomed.info/sct"
 def _load_broken(tmp_path: Path, break_it: Any) -> ProfileError:
     broken = copy.deepcopy(BACLOFEN)
     break_it(broken)
-    shutil.copy(ROOT / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
+    shutil.copy(ROOT / "validator" / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
     (tmp_path / "baclofen.json").write_text(json.dumps(broken))
     with pytest.raises(ProfileError) as caught:
         load_profiles(tmp_path)

@@ -1,6 +1,6 @@
 """Add verified codes from a helper file into profiles/<drug>.json context groups (never invents a code).
 
-    python tools/merge_context_codes.py /work/scratch/codes_context.json [profiles/baclofen.json] [--map mine=theirs ...]
+    python tools/merge_context_codes.py /work/scratch/codes_context.json [validator/profiles/baclofen.json] [--map mine=theirs ...]
 
 The helper file is {group: {snomed: [{code, display, source}], icd10cm_prefixes: [{prefix, display, source}],
 rxnorm_ingredients: [...], loinc: [{code, display, unit, source}], names: [...]}, ..., unverified: [...]}.
@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
     maps = dict(a.split("=", 1) for a in argv if "=" in a)
     paths = [a for a in argv if "=" not in a and not a.startswith("--")]
     helper = json.loads(Path(paths[0]).read_text())
-    profile_path = Path(paths[1] if len(paths) > 1 else "profiles/baclofen.json")
+    profile_path = Path(paths[1] if len(paths) > 1 else "validator/profiles/baclofen.json")
     text = profile_path.read_text()
     profile = json.loads(text)
     groups = profile["context"]["groups"]

@@ -6,8 +6,12 @@ asked to (--patient-context): the library reads no environment, and this edge op
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import os
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,20 +21,68 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import ContextProvider, check
+from . import ContextProvider, __version__, check
+from .cli_formats import compact_lines, issue_rule, ndjson_record, sarif_log, sarif_results
 from .context.from_server import ContextSettings
+from .fhir_xml import NotFhirXml, XmlInputError, xml_to_json
 from .outcome import outcome_dict
-from .profile import ProfileError, default_profiles
+from .parse import ACCEPTED_TYPES
+from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="medval: FHIR MedicationRequest validator.")
+app = typer.Typer(add_completion=False, help="medval: FHIR MedicationRequest validator.")
 STYLE = {"fatal": "bold white on red", "error": "bold red", "warning": "yellow", "information": "cyan"}
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
 
 
+_PROFILES_HELP = f"A folder of drug profiles to add, or to replace packaged ones with the same id (as {PROFILE_DIR_VARIABLE})."
+
+
+def _use_profile_dir(folder: Path | None) -> None:
+    """Through the environment, so worker processes (validate -j, serve --workers) load the same profiles."""
+    if folder is not None:
+        current = os.environ.get(PROFILE_DIR_VARIABLE)
+        os.environ[PROFILE_DIR_VARIABLE] = os.pathsep.join(filter(None, [current, str(folder)]))
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and the loaded profiles, then exit.")] = False,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
+) -> None:
+    _use_profile_dir(profiles)
+    if version:
+        print(f"medval {__version__}")
+        try:
+            for profile in default_profiles().profiles:
+                print(f"  profile {profile.id} {profile.version}: {profile.title} ({profile.path})")
+        except ProfileError as exc:
+            print(f"medval: profile error: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit(EXIT_USAGE)
+
+
 class InputFileError(Exception):
     """A file medval cannot read or parse; the message is one line."""
+
+
+FORMATS = ("text", "json", "sarif", "compact")
+SUFFIXES = (".json", ".ndjson", ".xml")
+STDIN = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    file: str  # as written, "<stdin>" for standard input
+    line: int | None  # 1-based line of an NDJSON document; None for a whole file
+    raw: bytes
+    skippable: bool  # found by walking a folder or in NDJSON: another resource type is counted, not an error
 
 
 def _files(paths: list[Path]) -> list[tuple[Path, bool]]:
@@ -38,7 +90,7 @@ def _files(paths: list[Path]) -> list[tuple[Path, bool]]:
     found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found += [(p, True) for p in sorted(path.rglob("*")) if p.suffix in (".json", ".ndjson") and p.is_file()]
+            found += [(p, True) for p in sorted(path.rglob("*")) if p.suffix in SUFFIXES and p.is_file()]
         else:
             found.append((path, False))
     return found
@@ -53,31 +105,53 @@ def _is_other_json(raw: bytes) -> bool:
     return isinstance(document, dict) and "resourceType" not in document
 
 
-def _documents(path: Path, in_folder: bool, skipped: list[Path]) -> Iterator[tuple[str, bytes]]:
-    """(label, bytes) for each resource in a file: the file itself, or each line of an NDJSON file."""
+def _ndjson(file: str, raw: bytes) -> Iterator[_Document]:
+    for n, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            yield _Document(file, n, line, True)
+
+
+def _stdin_documents(raw: bytes) -> Iterator[_Document]:
+    """Standard input: one JSON or XML document, or NDJSON (one resource per line)."""
+    stripped = raw.strip()
+    if stripped.startswith(b"<") or b"\n" not in stripped:
+        yield _Document("<stdin>", None, raw, False)
+        return
+    try:
+        orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        yield from _ndjson("<stdin>", raw)
+        return
+    yield _Document("<stdin>", None, raw, False)
+
+
+def _documents(path: Path, in_folder: bool, no_type: list[Path]) -> Iterator[_Document]:
+    """Each resource in a file: the file itself, or each line of an NDJSON file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if path.suffix == ".ndjson":
-        for n, line in enumerate(raw.splitlines(), 1):
-            if line.strip():
-                yield f"{path}:{n}", line
-    elif in_folder and _is_other_json(raw):
-        skipped.append(path)
+        yield from _ndjson(str(path), raw)
+    elif in_folder and path.suffix == ".json" and _is_other_json(raw):
+        no_type.append(path)
     else:
-        yield str(path), raw
+        yield _Document(str(path), None, raw, in_folder)
 
 
 @dataclass(frozen=True, slots=True)
 class _Result:
     """One resource's verdict, made small in the worker: the parent only counts and writes."""
 
-    label: str
-    rejected: str | None
-    severities: frozenset[str]
-    encoded: bytes | None  # --format json: the OperationOutcome, encoded in the worker
-    outcome: dict | None  # --format text: the OperationOutcome for the report
+    file: str
+    line: int | None
+    size: int
+    rejected: str | None = None
+    skipped: str | None = None  # the resource type of a resource that is not ours to check
+    severities: frozenset[str] = frozenset()
+    encoded: bytes | None = None  # json, compact: the output, encoded in the worker
+    outcome: dict | None = None  # text: the OperationOutcome for the report
+    sarif: list | None = None  # sarif: this document's results
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,27 +159,47 @@ class _Job:
     """How every resource of one run is checked and written (sent to each worker process)."""
 
     version: str | None
-    fmt: str
-    pretty: bool
+    mode: str  # text, json-one, json, compact, sarif
     context_provider: ContextProvider | None
 
 
-def _check_one(item: tuple[str, bytes, _Job]) -> _Result:
-    label, raw, job = item
-    fmt, pretty = job.fmt, job.pretty
-    report = check(raw, fhir_version=job.version, context_provider=job.context_provider)
-    if report.rejected:
-        return _Result(label, report.rejected.message, frozenset(), None, None)
-    outcome = outcome_dict(report.findings)
-    severities = frozenset(i["severity"] for i in outcome["issue"])
-    if fmt == "json":
-        encoded = orjson.dumps(outcome, option=(orjson.OPT_INDENT_2 if pretty else 0) | orjson.OPT_APPEND_NEWLINE)
-        return _Result(label, None, severities, encoded, None)
-    return _Result(label, None, severities, None, outcome)
+def _check_one(item: tuple[_Document, _Job]) -> _Result:
+    document, job = item
+    version, mode = job.version, job.mode
+    raw, size = document.raw, len(document.raw)
+    rejected: str | None = None
+    if raw.lstrip()[:1] == b"<":  # FHIR XML: read into the same JSON the engine judges
+        try:
+            raw, version = xml_to_json(raw, version)
+        except NotFhirXml as exc:
+            if document.skippable:
+                return _Result(document.file, document.line, size, skipped="XML document not in the FHIR namespace")
+            rejected = str(exc)
+        except XmlInputError as exc:
+            rejected = str(exc)
+    report = None if rejected else check(raw, fhir_version=version, context_provider=job.context_provider)
+    if report is not None and report.rejected:
+        kind = report.resource_type
+        if document.skippable and kind and kind not in ACCEPTED_TYPES and kind != "None":
+            return _Result(document.file, document.line, size, skipped=kind)
+        rejected = report.rejected.message
+    outcome = None if rejected else outcome_dict(report.findings)  # type: ignore[union-attr]
+    severities = frozenset(i["severity"] for i in outcome["issue"]) if outcome else frozenset()
+    result = _Result(document.file, document.line, size, rejected, None, severities)
+    if mode == "json-one":
+        encoded = None if rejected else orjson.dumps(outcome, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        return dataclasses.replace(result, encoded=encoded)
+    if mode == "json":
+        return dataclasses.replace(result, encoded=ndjson_record(document.file, document.line, outcome, rejected))
+    if mode == "compact":
+        return dataclasses.replace(result, encoded=compact_lines(document.file, document.line, outcome, rejected))
+    if mode == "sarif":
+        return dataclasses.replace(result, sarif=sarif_results(document.file, document.line, outcome, rejected))
+    return dataclasses.replace(result, outcome=outcome)
 
 
-def _results(files: list[tuple[Path, bool]], job: _Job, jobs: int, skipped: list[Path]) -> Iterator[_Result]:
-    items = ((label, raw, job) for f, in_folder in files for label, raw in _documents(f, in_folder, skipped))
+def _results(documents: Iterator[_Document], job: _Job, jobs: int) -> Iterator[_Result]:
+    items = ((document, job) for document in documents)
     if jobs <= 1:
         yield from map(_check_one, items)
         return
@@ -113,27 +207,70 @@ def _results(files: list[tuple[Path, bool]], job: _Job, jobs: int, skipped: list
         yield from pool.map(_check_one, items, chunksize=256)
 
 
-def _print_report(console: Console, label: str, outcome: dict) -> None:
+def _print_report(console: Console, label: str, outcome: dict, shown: set[tuple[str, str]]) -> None:
+    """One document's issues; a sentence already printed in this run (the patient-context paragraph) is not repeated."""
     issues = outcome["issue"]
     worst = issues[0]["severity"] if issues else "information"
-    console.print(f"[bold]{label}[/bold]  [{STYLE[worst]}]{worst}[/]")
+    console.print(f"[bold]{escape(label)}[/bold]  [{STYLE[worst]}]{worst}[/]")
     for issue in issues:
-        code = issue["details"]["coding"][0]["code"]
+        code = issue_rule(issue)
         where = (issue.get("expression") or [""])[0]
-        console.print(f"  [{STYLE[issue['severity']]}]{issue['severity']:<11}[/] [bold]{code}[/bold]  [dim]{where}[/dim]")
-        console.print(f"      {issue['details']['text']}", highlight=False)
+        console.print(f"  [{STYLE[issue['severity']]}]{issue['severity']:<11}[/] [bold]{code}[/bold]  [dim]{escape(where)}[/dim]")
+        text = issue["details"]["text"]
+        if (code, text) in shown:
+            console.print("      [dim](as above)[/dim]")
+            continue
+        shown.add((code, text))
+        console.print(f"      {escape(text)}", highlight=False)
         if issue.get("diagnostics"):
-            console.print(f"      [dim]source: {issue['diagnostics']}[/dim]", highlight=False)
+            console.print(f"      [dim]source: {escape(issue['diagnostics'])}[/dim]", highlight=False)
+
+
+def _progress(errors: Console, total: int | None, show: bool) -> Progress:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.fields[read]} read"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:.0f}/s"),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=errors, transient=True, disable=not show)
+
+
+def _skip_summary(skipped: Counter[str], no_type: list[Path]) -> str:
+    parts = []
+    if skipped:
+        common = skipped.most_common()
+        kinds = ", ".join(f"{n} {kind}" for kind, n in common[:12]) + (f", {len(common) - 12} other types" if len(common) > 12 else "")
+        parts.append(f"{sum(skipped.values())} document(s) that are not MedicationRequest, Bundle or Parameters ({kinds})")
+    if no_type:
+        names = ", ".join(str(p) for p in no_type[:10]) + (f" and {len(no_type) - 10} more" if len(no_type) > 10 else "")
+        parts.append(f"{len(no_type)} JSON file(s) in folders that are not FHIR resources (no resourceType): {names}")
+    return "medval: skipped " + "; and ".join(parts)
 
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="MedicationRequest, Bundle or Parameters JSON files, NDJSON files, or folders.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="text (a readable report) or json (the OperationOutcome).")] = "text",
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="MedicationRequest, Bundle or Parameters files (JSON or XML), NDJSON files, folders, or - for stdin."),
+    ],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (a readable report), json (one input: its OperationOutcome; several: NDJSON, one {file, line, outcome} "
+            "per input), sarif (SARIF 2.1.0) or compact (file:line: severity rule-code expression: text).",
+        ),
+    ] = "text",
     fhir_version: Annotated[
         str | None, typer.Option("--fhir-version", help="4.0 (default) or 5.0; by default read from each resource's shape.")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: every core).")] = 1,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
     patient_context: Annotated[
         bool,
         typer.Option(
@@ -143,61 +280,83 @@ def validate(
         ),
     ] = False,
 ) -> None:
-    """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input)."""
+    """Validate orders and print a report; exit 0 (no error), 1 (an error or fatal issue) or 2 (bad usage or input).
+
+    In folders and NDJSON, resources of other types (Patient, Observation...) are counted in one line on stderr, not
+    checked and not an error.
+    """
+    _use_profile_dir(profiles)
     console = Console(highlight=False)
     errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)  # one line per error, paths as written
-    if format not in ("text", "json"):
-        errors.print(f"medval: unknown --format {format!r} (use text or json)")
+    if format not in FORMATS:
+        errors.print(f"medval: unknown --format {format!r} (use {', '.join(FORMATS)})")
         raise typer.Exit(EXIT_USAGE)
     try:
         default_profiles()
     except ProfileError as exc:
         errors.print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    files = _files(paths)
-    missing = [p for p in paths if not p.exists()]
-    if missing or not files:
-        errors.print(f"medval: {missing[0] if missing else paths[0]}: no such file, or no *.json / *.ndjson in it")
-        raise typer.Exit(EXIT_USAGE)
-    jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
     provider = ContextSettings().provider() if patient_context else None  # the edge reads the environment, on request
     if patient_context and provider is None:
         errors.print("medval: --patient-context needs MEDVAL_FHIR_BASE_URL (the FHIR server's base URL)")
         raise typer.Exit(EXIT_USAGE)
-    pretty = len(files) == 1 and files[0][0].suffix != ".ndjson"
-    job = _Job(fhir_version, format, pretty, provider)
-    status = EXIT_OK
-    counts = {"orders": 0, "error": 0, "warning": 0}
-    # the bar goes to stderr, so it shows whenever stderr is a terminal, even with JSON going to a file
-    show_progress = errors.is_terminal and any(f.suffix == ".ndjson" for f, _ in files)
-    skipped: list[Path] = []
+    from_stdin = [p for p in paths if str(p) == STDIN]
+    files = _files([p for p in paths if str(p) != STDIN])
+    missing = [p for p in paths if str(p) != STDIN and not p.exists()]
+    if missing or not (files or from_stdin):
+        errors.print(f"medval: {missing[0] if missing else paths[0]}: no such file, or no *.json / *.ndjson / *.xml in it")
+        raise typer.Exit(EXIT_USAGE)
+    stdin_documents = list(_stdin_documents(sys.stdin.buffer.read())) if from_stdin else []
+    one_document = len(paths) == 1 and (
+        (len(stdin_documents) == 1 and stdin_documents[0].line is None)
+        or (not from_stdin and not paths[0].is_dir() and paths[0].suffix != ".ndjson")
+    )
+    mode = "json-one" if format == "json" and one_document else format
+    jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
+    no_type: list[Path] = []
+    documents = itertools.chain(stdin_documents, (d for f, in_folder in files for d in _documents(f, in_folder, no_type)))
+    total = sum(f.stat().st_size for f, _ in files) + sum(len(d.raw) for d in stdin_documents)
+    # the bar goes to stderr, so it shows whenever stderr is a terminal, even with the report going to a file
+    show_progress = errors.is_terminal and not one_document
+    status, counts, skipped = EXIT_OK, {"orders": 0, "error": 0, "warning": 0}, Counter[str]()
+    shown: set[tuple[str, str]] = set()
+    sarif: list[dict] = []
     out = sys.stdout.buffer
+    started = time.monotonic()
     try:
-        with Progress(console=errors, transient=True, disable=not show_progress) as progress:
-            task = progress.add_task("validating", total=None)
-            for result in _results(files, job, jobs, skipped):
-                progress.advance(task)
-                if result.rejected:
-                    errors.print(f"medval: {result.label}: {result.rejected}")
-                    status = EXIT_USAGE
+        with _progress(errors, total, show_progress) as progress:
+            task = progress.add_task("validating", total=total or None, read=0, rate=0.0)
+            for read, result in enumerate(_results(documents, _Job(fhir_version, mode, provider), jobs), 1):
+                progress.update(task, advance=result.size, read=read, rate=read / max(time.monotonic() - started, 1e-6))
+                if result.skipped:
+                    skipped[result.skipped] += 1
                     continue
-                counts["orders"] += 1
-                if result.severities & {"error", "fatal"}:
-                    counts["error"] += 1
-                    status = max(status, EXIT_ISSUES)
-                elif "warning" in result.severities:
-                    counts["warning"] += 1
+                if result.rejected:
+                    label = result.file if result.line is None else f"{result.file}:{result.line}"
+                    errors.print(f"medval: {label}: {result.rejected}")
+                    status = EXIT_USAGE
+                else:
+                    counts["orders"] += 1
+                    if result.severities & {"error", "fatal"}:
+                        counts["error"] += 1
+                        status = max(status, EXIT_ISSUES)
+                    elif "warning" in result.severities:
+                        counts["warning"] += 1
                 if result.encoded is not None:
                     out.write(result.encoded)
+                elif result.sarif is not None:
+                    sarif += result.sarif
                 elif result.outcome is not None:
-                    _print_report(console, result.label, result.outcome)
+                    label = result.file if result.line is None else f"{result.file}:{result.line}"
+                    _print_report(console, label, result.outcome, shown)
+        if format == "sarif":
+            out.write(orjson.dumps(sarif_log(sarif), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         out.flush()
     except InputFileError as exc:
         errors.print(f"medval: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    if skipped:
-        names = ", ".join(str(p) for p in skipped)
-        errors.print(f"medval: skipped {len(skipped)} JSON file(s) in folders that are not FHIR resources (no resourceType): {names}")
+    if skipped or no_type:
+        errors.print(_skip_summary(skipped, no_type))
     if format == "text":
         console.print(f"\n{counts['orders']} checked: {counts['error']} with errors, {counts['warning']} with warnings only.")
     raise typer.Exit(status)
@@ -210,15 +369,18 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Worker processes; CDS Hooks feedback counts are kept per process, everything else is shared.")
     ] = 1,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
 ) -> None:
-    """Run the HTTP service (FHIR $validate, CDS Hooks, /health)."""
+    """Run the HTTP service (FHIR $validate, CDS Hooks, the web page at /, /docs, /health)."""
     from .http.server import run
 
+    _use_profile_dir(profiles)
     try:
         default_profiles()
     except ProfileError as exc:
         Console(stderr=True).print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    print(f"medval {__version__} listening on http://{host}:{port}/ (API docs at /docs)", flush=True)
     run(host, port, workers)  # with header/body timeouts and a connection limit (MEDVAL_* settings)
 
 

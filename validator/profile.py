@@ -1,14 +1,19 @@
-"""Load drug profiles from profiles/*.json, check them against the JSON Schema, compile lookups once.
+"""Load drug profiles (validator/profiles/*.json), check them against the JSON Schema, compile lookups once.
 
-A profile that breaks the schema stops the program with a ProfileError naming the
-file and the field. Nothing in this module knows any particular drug.
+The profiles ship inside the package (read with importlib.resources, so a wheel install works);
+MEDVAL_PROFILE_DIR (or `medval --profiles DIR`) names a folder whose profiles are added, or replace
+a packaged profile with the same id. A profile that breaks the schema stops the program with a
+ProfileError naming the file and the field. Nothing in this module knows any particular drug.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,9 @@ from .profile_values import Limit, ProfileError, Range
 from .textmatch import PhraseIndex
 from .units import UnitKind, mass_factor, parse_unit
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+PACKAGED_PROFILES: Traversable = files("validator") / "profiles"
 SCHEMA_FILE = "profile.schema.json"
+PROFILE_DIR_VARIABLE = "MEDVAL_PROFILE_DIR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +328,7 @@ def _compile_product(entry: dict[str, Any], forms: dict[str, Form], count_units:
 
 
 def _schema() -> dict[str, Any]:
-    return orjson.loads((PROFILES_DIR / SCHEMA_FILE).read_bytes())
+    return orjson.loads((PACKAGED_PROFILES / SCHEMA_FILE).read_bytes())
 
 
 def _check_schema(data: Any, path: Path, schema: dict[str, Any]) -> None:
@@ -490,25 +496,54 @@ class ProfileSet:
         return None
 
 
-def load_profiles(directory: Path | str | None = None) -> ProfileSet:
-    folder = Path(directory) if directory else PROFILES_DIR
-    schema_path = folder / SCHEMA_FILE
-    schema = orjson.loads(schema_path.read_bytes()) if schema_path.exists() else _schema()
+def _read_folder(folder: Traversable) -> list[Profile]:
+    """Every profile in one folder, each checked against the folder's own schema file or else the packaged one."""
+    schema_file = folder / SCHEMA_FILE
+    schema = orjson.loads(schema_file.read_bytes()) if schema_file.is_file() else _schema()
     profiles = []
-    for path in sorted(folder.glob("*.json")):
-        if path.name == SCHEMA_FILE:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json") or entry.name == SCHEMA_FILE or not entry.is_file():
             continue
         try:
-            data = orjson.loads(path.read_bytes())
+            data = orjson.loads(entry.read_bytes())
         except orjson.JSONDecodeError as exc:
-            raise ProfileError(f"{path.name}: not valid JSON: {exc}") from None
-        profiles.append(compile_profile(data, path, schema))
+            raise ProfileError(f"{entry.name}: not valid JSON: {exc}") from None
+        profiles.append(compile_profile(data, Path(str(entry)), schema))
+    return profiles
+
+
+def load_profiles(directory: Path | str | None = None) -> ProfileSet:
+    """The profiles of one folder only (default: the packaged ones)."""
+    folder: Traversable = Path(directory) if directory else PACKAGED_PROFILES
+    profiles = _read_folder(folder)
     if not profiles:
         raise ProfileError(f"no profiles found in {folder}")
     return ProfileSet(profiles)
 
 
+def load_profiles_with_overrides(extra_dirs: str | None) -> ProfileSet:
+    """The packaged profiles, then each folder of `extra_dirs` (os.pathsep-separated): same id replaces, new id adds."""
+    by_id = {p.id: p for p in _read_folder(PACKAGED_PROFILES)}
+    for name in (extra_dirs or "").split(os.pathsep):
+        if not name.strip():
+            continue
+        folder = Path(name.strip())
+        if not folder.is_dir():
+            raise ProfileError(f"{PROFILE_DIR_VARIABLE}: {folder} is not a folder")
+        added = _read_folder(folder)
+        if not added:
+            raise ProfileError(f"no profiles found in {folder} ({PROFILE_DIR_VARIABLE})")
+        by_id.update((p.id, p) for p in added)
+    if not by_id:
+        raise ProfileError("no profiles found")
+    return ProfileSet(list(by_id.values()))
+
+
 @lru_cache(maxsize=8)
+def _cached_profiles(directory: str | None, extra_dirs: str | None) -> ProfileSet:
+    return load_profiles(directory) if directory else load_profiles_with_overrides(extra_dirs)
+
+
 def default_profiles(directory: str | None = None) -> ProfileSet:
-    """Profiles loaded and compiled once per process (per directory)."""
-    return load_profiles(directory)
+    """Profiles loaded and compiled once per process: the packaged ones with MEDVAL_PROFILE_DIR's added or replacing."""
+    return _cached_profiles(directory, None if directory else os.environ.get(PROFILE_DIR_VARIABLE))

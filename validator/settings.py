@@ -10,7 +10,7 @@ Each branch keeps its environment variable names: MEDVAL_MAX_BODY_BYTES, MEDVAL_
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .context.from_server import ContextSettings
@@ -38,6 +38,8 @@ class HttpSettings(BaseSettings):
     max_connections: int = Field(default=256, gt=0)
     # The header a load balancer or integration engine uses to correlate requests.
     request_id_header: str = "X-Request-ID"
+    # Browser origins allowed to call the CDS Hooks and FHIR endpoints (comma-separated); empty: CORS off.
+    cors_origins: str = ""
 
 
 class StoreSettings(BaseModel):
@@ -47,6 +49,8 @@ class StoreSettings(BaseModel):
 class Settings(BaseModel):
     """Every knob, grouped: http (the service), auth (who may call it), cds (CDS Hooks), context (lone orders'
     patient lookup), store."""
+
+    model_config = ConfigDict(extra="forbid")  # a flat Settings(max_body_bytes=...) is a mistake, never silently ignored
 
     http: HttpSettings = Field(default_factory=HttpSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -93,14 +93,42 @@ def test_a_known_profile_parameter_is_accepted(client: Client, profile: str) -> 
     assert "baclofen" in response.headers["x-medval-profile"]
 
 
-def test_an_unknown_profile_is_reported_not_supported(client: Client) -> None:
+def test_an_unknown_profile_is_an_error_naming_the_known_ones(client: Client) -> None:
+    # R4 Resource-validate: a server that cannot validate against the nominated profile SHALL return an error
     wanted = "http://example.org/StructureDefinition/other-drug"
-    body = assert_outcome(client.post_json(MR_VALIDATE, parameters(oral_order(), {"name": "profile", "valueCanonical": wanted})), 200)
-    unsupported = [i for i in body["issue"] if i["code"] == "not-supported"]
-    assert len(unsupported) == 1 and unsupported[0]["severity"] == "information"
-    assert wanted in unsupported[0]["details"]["text"] and "baclofen" in unsupported[0]["details"]["text"]
-    by_query = client.post_json(MR_VALIDATE + "?profile=other-drug", oral_order())
-    assert [i["code"] for i in by_query.json()["issue"]].count("not-supported") == 1
+    body = assert_outcome(client.post_json(MR_VALIDATE, parameters(oral_order(), {"name": "profile", "valueCanonical": wanted})), 400)
+    (issue,) = body["issue"]
+    assert issue["severity"] == "error" and issue["code"] == "not-supported"
+    assert wanted in issue["details"]["text"] and "baclofen" in issue["details"]["text"]
+    by_query = assert_outcome(client.post_json(MR_VALIDATE + "?profile=other-drug", oral_order()), 400)
+    assert "other-drug" in by_query["issue"][0]["details"]["text"] and "baclofen" in by_query["issue"][0]["details"]["text"]
+    bundle_query = client.post_json(BUNDLE_VALIDATE + "?profile=other-drug", bundle(PATIENT, oral_order()))
+    assert_outcome(bundle_query, 400)
+
+
+@pytest.mark.parametrize("mode", ["create", "update", "delete", "profile"])
+def test_every_validation_mode_is_accepted(client: Client, mode: str) -> None:
+    assert_outcome(client.post_json(MR_VALIDATE + f"?mode={mode}", oral_order()), 200)
+    assert_outcome(client.post_json(MR_VALIDATE, parameters(oral_order(), {"name": "mode", "valueCode": mode})), 200)
+
+
+@pytest.mark.parametrize("mode", ["Create", "validate", "", "delete "])
+def test_a_mode_outside_the_value_set_is_400(client: Client, mode: str) -> None:
+    by_query = assert_outcome(client.post_json(MR_VALIDATE, oral_order(), params={"mode": mode}), 400)
+    assert "create, update, delete, profile" in by_query["issue"][0]["details"]["text"]
+    assert_outcome(client.post_json(MR_VALIDATE, parameters(oral_order(), {"name": "mode", "valueCode": mode})), 400)
+
+
+def test_head_and_options_answer(client: Client) -> None:
+    head = client.request("HEAD", "/fhir/metadata")
+    get = client.get("/fhir/metadata")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert client.request("HEAD", "/health").status_code == 200
+    options = client.request("OPTIONS", MR_VALIDATE)
+    assert options.status_code == 204 and set(options.headers["allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert set(client.request("OPTIONS", "/fhir/metadata").headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert client.request("HEAD", MR_VALIDATE).status_code == 405  # no GET there, so no HEAD either
+    assert client.request("OPTIONS", "/fhir/nothing-here").status_code == 404
 
 
 def test_a_bundle_with_context(client: Client) -> None:
@@ -129,7 +157,7 @@ def test_a_bundle_without_orders_is_not_in_scope(client: Client) -> None:
 def test_accept_is_honoured(client: Client) -> None:
     for accept in ("application/fhir+json", "application/json", "*/*", "text/html, application/fhir+json;q=0.9", ""):
         assert client.post_json(MR_VALIDATE, oral_order(), headers={"accept": accept}).status_code == 200
-    for accept in ("application/fhir+xml", "text/html", "application/fhir+json;q=0"):
+    for accept in ("text/html", "application/fhir+json;q=0", "application/fhir+xml;q=0, application/fhir+json;q=0"):
         assert_outcome(client.post_json(MR_VALIDATE, oral_order(), headers={"accept": accept}), 406)
 
 

@@ -54,7 +54,7 @@ def test_an_order_sent_to_the_bundle_endpoint_is_400(client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/fhir+xml", "application/xml", "text/plain", "text/html; charset=utf-8", "multipart/form-data", "garbage"]
+    "content_type", ["text/plain", "text/html; charset=utf-8", "multipart/form-data", "garbage", "application/x-www-form-urlencoded"]
 )
 def test_other_media_types_are_415(client: Client, content_type: str) -> None:
     response = client.request("POST", MR_VALIDATE, content=b"<MedicationRequest/>", headers={"content-type": content_type})

@@ -60,7 +60,8 @@ def test_a_real_server_validates_and_survives_hostile_input(served: str) -> None
         assert ok.status_code == 200 and ok.json()["resourceType"] == "OperationOutcome"
         assert ok.headers["x-request-id"] == "real-1" and ok.headers["content-type"].startswith(FHIR_JSON)
         assert http.post(MR_VALIDATE, content=b"{broken", headers={"content-type": FHIR_JSON}).status_code == 400
-        assert http.post(MR_VALIDATE, content=b"<x/>", headers={"content-type": "application/xml"}).status_code == 415
+        assert http.post(MR_VALIDATE, content=b"<x/>", headers={"content-type": "application/xml"}).status_code == 400  # XML, not FHIR
+        assert http.post(MR_VALIDATE, content=b"<x/>", headers={"content-type": "text/plain"}).status_code == 415
 
         def chunks() -> Iterator[bytes]:
             for _ in range(6 * 1024):

@@ -21,11 +21,14 @@ from validator import check, default_profiles
 
 from .auth import BearerAuth
 from .cds_hooks import build_cds_router
+from .cors import PathScopedCors, parse_origins
 from .fhir import build_fhir_router
+from .methods import MethodsMiddleware
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
-from .responses import FHIRResponse
+from .responses import FHIRResponse, answer_for_problem
 from .settings import Settings
+from .web import add_request_examples, install_web
 
 _WARM_UP_ORDER = (
     b'{"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/x"},'
@@ -46,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="medval",
         version=validator.__version__,
         description="FHIR $validate for medication orders. Every answer, success or failure, is a FHIR OperationOutcome.",
+        docs_url=None,  # served offline by install_web, from packaged assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth = BearerAuth(settings.auth)  # refuses to start with issuers and no audience
@@ -56,11 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
     app.include_router(build_fhir_router(settings.http, profiles, context_provider))
+    app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route
+    if origins := parse_origins(settings.http.cors_origins):  # outside MethodsMiddleware: preflights are CORS's to answer
+        app.add_middleware(PathScopedCors, origins=origins)
     app.add_middleware(RequestContextMiddleware, header=settings.http.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     app.include_router(build_cds_router(settings.cds, profiles, http=settings.http))  # CDS Hooks services
+    install_web(app)  # the page at /, its examples, /docs and /redoc offline
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
     async def health(request: Request) -> JSONResponse:
@@ -77,17 +86,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def request_problem(request: Request, exc: RequestProblem) -> FHIRResponse:
         if exc.about_input:
             request.state.rule_codes = ["input-invalid"]
-        return FHIRResponse(problem_outcome(exc), exc.status, exc.headers)
+        return FHIRResponse(problem_outcome(exc), exc.status, exc.headers, answer=answer_for_problem(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:
         outcome = plain_outcome("error", _HTTP_ISSUE_TYPES.get(exc.status_code, "processing"), str(exc.detail))
-        return FHIRResponse(outcome, exc.status_code, exc.headers)
+        return FHIRResponse(outcome, exc.status_code, exc.headers, answer=answer_for_problem(request))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, exc: RequestValidationError) -> FHIRResponse:
         names = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})) or "a parameter"
-        return FHIRResponse(plain_outcome("error", "invalid", f"Invalid request parameter: {names}."), 400)
+        outcome = plain_outcome("error", "invalid", f"Invalid request parameter: {names}.")
+        return FHIRResponse(outcome, 400, answer=answer_for_problem(request))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -99,5 +109,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation.get("responses", {}).pop("422", None)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
-        app.openapi_schema = schema
+        app.openapi_schema = add_request_examples(schema)
     return app.openapi_schema

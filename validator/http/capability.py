@@ -38,13 +38,21 @@ def _validate_definition(resource_type: str, summary: str) -> dict[str, Any]:
                 "documentation": f"The {resource_type} to validate (or send the {resource_type} itself as the body).",
                 "type": "Resource",
             },
-            {"name": "mode", "use": "in", "min": 0, "max": "1", "documentation": "Accepted and ignored.", "type": "code"},
+            {
+                "name": "mode",
+                "use": "in",
+                "min": 0,
+                "max": "1",
+                "documentation": "create, update, delete or profile (any other value is an error); the same checks run in every mode.",
+                "type": "code",
+                "binding": {"strength": "required", "valueSet": "http://hl7.org/fhir/ValueSet/resource-validation-mode|4.0.1"},
+            },
             {
                 "name": "profile",
                 "use": "in",
                 "min": 0,
                 "max": "1",
-                "documentation": "A medval drug profile (its id or canonical URL); one medval does not have is reported as not-supported.",
+                "documentation": "A medval drug profile (id or canonical URL); any other is an error (400) naming the known ones.",
                 "type": "uri",
             },
             {
@@ -93,6 +101,6 @@ def capability_statement(version: str) -> dict[str, Any]:
         "software": {"name": "medval", "version": version},
         "implementation": {"description": "medval HTTP service"},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [{"mode": "server", "resource": [_resource("MedicationRequest"), _resource("Bundle")]}],
     }

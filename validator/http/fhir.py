@@ -5,20 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 
 from validator import ContextProvider, ProfileSet, Report, check
-from validator.findings import Finding
-from validator.outcome import issue_dict, outcome_dict
+from validator.fhir_xml import XmlInputError, xml_to_json
+from validator.outcome import outcome_dict
 from validator.settings import HttpSettings
 
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
 from .cpu import run_cpu
 from .fhir_access import context_provider_for
-from .media import FHIR_JSON, body_fhir_version, check_accept
+from .media import FHIR_JSON, FHIR_XML, XML, body_fhir_version, body_format
 from .problems import RequestProblem
-from .responses import FHIRResponse, outcome_response, resource_response
+from .responses import FHIRResponse, outcome_response, requested_answer, resource_response
 
 PROFILE_HEADER = "X-Medval-Profile"
 BASE_DEFINITION = "http://hl7.org/fhir/StructureDefinition/"
@@ -43,18 +44,27 @@ def _validate_openapi(resource_type: str) -> dict[str, Any]:
     content = {"schema": body_schema}
     if resource_type == "MedicationRequest":
         content["example"] = _BODY_EXAMPLE
-    return {"requestBody": {"required": True, "content": {FHIR_JSON: content, "application/json": {"schema": body_schema}}}}
+    xml = {"schema": {"type": "string", "description": f"The {resource_type} (or Parameters) as FHIR XML."}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {FHIR_JSON: content, "application/json": {"schema": body_schema}, FHIR_XML: xml, "application/xml": xml},
+        }
+    }
 
 
 VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: outcome_response("The verdict, whatever it is (an order that breaks rules still gets 200)."),
-    400: outcome_response("Not a FHIR resource medval can validate here: empty, broken JSON, wrong resource type, ..."),
-    406: outcome_response("The Accept header allows no FHIR JSON answer."),
-    408: outcome_response("The body did not arrive within the body read timeout (MEDVAL_BODY_TIMEOUT_S)."),
-    413: outcome_response("The body is larger than the configured limit."),
-    415: outcome_response("The body is not FHIR JSON, or declares an unsupported fhirVersion."),
+    400: outcome_response(
+        "Not a FHIR resource medval can validate here (empty, broken JSON or XML, wrong resource type, ...), "
+        "a profile medval does not have, or a mode outside create/update/delete/profile."
+    ),
     401: outcome_response("No valid bearer token, when a FHIR server is configured for patient context (WWW-Authenticate: Bearer)."),
     403: outcome_response("The token grants no read access to patient records."),
+    406: outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML)."),
+    408: outcome_response("The body did not arrive within the body read timeout (MEDVAL_BODY_TIMEOUT_S)."),
+    413: outcome_response("The body is larger than the configured limit."),
+    415: outcome_response("The body is neither FHIR JSON nor FHIR XML, or declares an unsupported fhirVersion."),
     500: outcome_response("An unexpected failure (never expected; logged with the request id)."),
 }
 
@@ -68,12 +78,40 @@ def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, st
     return tail in profile_ids
 
 
-def _unsupported_profile_issue(requested: str, applied: list[str]) -> dict[str, Any]:
-    checked = ", ".join(applied) or "the loaded profiles"
-    text = f"The requested profile {requested[:200]!r} is not one medval has; the input was checked against {checked}."
-    issue = issue_dict(Finding("not-in-scope", text, (), "medval: loaded profiles"))
-    issue["code"] = "not-supported"
-    return issue
+VALIDATION_MODES = ("create", "update", "delete", "profile")  # R4 value set resource-validation-mode
+
+
+def _unknown_profile(requested: list[str], profile_ids: dict[str, str]) -> RequestProblem:
+    """R4 Resource-validate: a server that cannot validate against a nominated profile SHALL return an error."""
+    known = ", ".join(f"{pid} ({label})" for pid, label in profile_ids.items())
+    shown = ", ".join(repr(p[:200]) for p in requested[:5])
+    return RequestProblem(
+        400, "not-supported", f"medval has no profile {shown}, so the input was not validated. It knows: {known}.", about_input=False
+    )
+
+
+def _requested_mode(query_mode: str | None, body: bytes) -> str | None:
+    if query_mode is not None:
+        return query_mode
+    if b'"mode"' not in body:  # a cheap test before reading a Parameters body a second time
+        return None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or document.get("resourceType") != "Parameters":
+        return None
+    for parameter in document.get("parameter") or []:
+        if isinstance(parameter, dict) and parameter.get("name") == "mode":
+            value = parameter.get("valueCode", parameter.get("valueString"))
+            return value if isinstance(value, str) else ""
+    return None
+
+
+def _check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in VALIDATION_MODES:
+        shown = mode[:40]
+        raise RequestProblem(400, "value", f"mode {shown!r} is not one of {', '.join(VALIDATION_MODES)}.", about_input=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +122,25 @@ class _Validation:
     profiles: ProfileSet
     context_provider: ContextProvider | None  # a lone order's patient lookup, when the settings configure a server
 
-    async def __call__(self, request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
-        return await _validate(self, request, resource_type, profile)
+    async def __call__(self, request: Request, resource_type: str, query: tuple[str | None, str | None]) -> FHIRResponse:
+        return await _validate(self, request, resource_type, query)
 
 
-async def _validate(run: _Validation, request: Request, resource_type: str, profile: str | None) -> FHIRResponse:
-    fhir_version = body_fhir_version(request.headers.get("content-type"))
-    check_accept(request.headers.get("accept"))
-    provider = await context_provider_for(
-        request, run.context_provider
-    )  # 401/403 before the body is read, when patient data could be fetched
+async def _validate(run: _Validation, request: Request, resource_type: str, query: tuple[str | None, str | None]) -> FHIRResponse:
+    """`query`: the profile and mode given as query parameters (None: not given)."""
+    profile, mode = query
+    content_type = request.headers.get("content-type")
+    fhir_version = body_fhir_version(content_type)
+    answer = requested_answer(request)
+    # 401/403 before the body is read, when patient data could be fetched
+    provider = await context_provider_for(request, run.context_provider)
     body = await read_body(request, run.settings.max_body_bytes, run.settings.body_timeout_s)
+    if body_format(content_type) == XML:
+        try:
+            body, fhir_version = await run_cpu(xml_to_json, body, fhir_version)
+        except XmlInputError as exc:
+            raise RequestProblem(400, "structure", str(exc)) from None
+    _check_mode(_requested_mode(mode, body))
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
     report: Report = await run_cpu(
         check,
@@ -107,19 +153,33 @@ async def _validate(run: _Validation, request: Request, resource_type: str, prof
     )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
-    outcome = outcome_dict(report.findings)
     requested = report.profiles_requested + ([profile] if profile else [])
     profile_ids = {p.id: p.label for p in run.profiles.profiles}
-    outcome["issue"] += [
-        _unsupported_profile_issue(p, report.profiles_applied) for p in requested if not _known_profile(p, resource_type, profile_ids)
-    ]
+    unknown = [p for p in requested if not _known_profile(p, resource_type, profile_ids)]
+    if unknown:
+        raise _unknown_profile(unknown, profile_ids)
+    outcome = outcome_dict(report.findings)
     headers = {PROFILE_HEADER: ", ".join(report.profiles_applied)} if report.profiles_applied else None
     status = report.rejected.status if report.rejected else 200
-    return FHIRResponse(outcome, status, headers, fhir_version=report.version)
+    return FHIRResponse(outcome, status, headers, fhir_version=report.version, answer=answer)
 
 
-_PROFILE_QUERY = Query(None, description="A medval drug profile (id or canonical URL); as in FHIR $validate, also accepted in Parameters.")
-_MODE_QUERY = Query(None, description="FHIR $validate mode; accepted and ignored.")
+_PROFILE_QUERY = Query(
+    None,
+    description="A medval drug profile (id or canonical URL); as in FHIR $validate, also accepted in Parameters. "
+    "One medval does not have is a 400 OperationOutcome listing the profiles it has.",
+)
+_MODE_QUERY = Query(
+    None,
+    description="FHIR $validate mode: create, update, delete or profile (also accepted in Parameters); "
+    "medval applies the same checks in every mode. Any other value is a 400.",
+)
+_FORMAT_QUERY = Query(
+    None, alias="_format", description="The answer's format, overriding Accept: json, xml, application/fhir+json or application/fhir+xml."
+)
+
+
+_NOT_ACCEPTABLE = outcome_response("The Accept header or _format allows no answer medval writes (FHIR JSON or FHIR XML).")
 
 
 def build_fhir_router(settings: HttpSettings, profiles: ProfileSet, context_provider: ContextProvider | None = None) -> APIRouter:
@@ -135,9 +195,9 @@ def build_fhir_router(settings: HttpSettings, profiles: ProfileSet, context_prov
         summary="Validate one MedicationRequest",
     )
     async def validate_medication_request(
-        request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY
+        request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
     ) -> FHIRResponse:
-        return await validation(request, "MedicationRequest", profile)
+        return await validation(request, "MedicationRequest", (profile, mode))
 
     @router.post(
         "/Bundle/$validate",
@@ -146,22 +206,33 @@ def build_fhir_router(settings: HttpSettings, profiles: ProfileSet, context_prov
         openapi_extra=_validate_openapi("Bundle"),
         summary="Validate every MedicationRequest in a Bundle, the other entries serving as patient context",
     )
-    async def validate_bundle(request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY) -> FHIRResponse:
-        return await validation(request, "Bundle", profile)
+    async def validate_bundle(
+        request: Request, profile: str | None = _PROFILE_QUERY, mode: str | None = _MODE_QUERY, _format: str | None = _FORMAT_QUERY
+    ) -> FHIRResponse:
+        return await validation(request, "Bundle", (profile, mode))
 
-    @router.get("/metadata", response_class=FHIRResponse, responses={200: resource_response("The CapabilityStatement (FHIR R4).")})
-    async def metadata(request: Request) -> FHIRResponse:
-        return FHIRResponse(capability_statement(request.app.version))
+    @router.get(
+        "/metadata",
+        response_class=FHIRResponse,
+        responses={200: resource_response("The CapabilityStatement (FHIR R4)."), 406: _NOT_ACCEPTABLE},
+    )
+    async def metadata(request: Request, _format: str | None = _FORMAT_QUERY) -> FHIRResponse:
+        return FHIRResponse(capability_statement(request.app.version), answer=requested_answer(request))
 
     @router.get(
         "/OperationDefinition/{definition_id}",
         response_class=FHIRResponse,
-        responses={200: resource_response("The OperationDefinition."), 404: outcome_response("No such OperationDefinition.")},
+        responses={
+            200: resource_response("The OperationDefinition."),
+            404: outcome_response("No such OperationDefinition."),
+            406: _NOT_ACCEPTABLE,
+        },
     )
-    async def operation_definition(definition_id: str) -> FHIRResponse:
+    async def operation_definition(request: Request, definition_id: str, _format: str | None = _FORMAT_QUERY) -> FHIRResponse:
+        answer = requested_answer(request)
         definition = OPERATION_DEFINITIONS.get(definition_id)
         if definition is None:
             raise RequestProblem(404, "not-found", f"There is no OperationDefinition {definition_id[:100]!r}; see /fhir/metadata.", False)
-        return FHIRResponse(definition)
+        return FHIRResponse(definition, answer=answer)
 
     return router
