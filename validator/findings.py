@@ -71,6 +71,15 @@ _RULES = [
         "never",  # gathered into one context card per response instead
     ),
     RuleInfo("no-issues", "information", "informational", "nothing to report", "never"),
+    RuleInfo(
+        "sig-mismatch", "warning", "business-rule", "the order's free-text instructions disagree with its coded dose, frequency or route"
+    ),
+    RuleInfo(
+        "weight-unavailable",
+        "warning",
+        "incomplete",
+        "a weight-based dose (per kg) with no usable weight and no calculated dose, so the dose checks did not run",
+    ),
 ]
 
 RULE_CATALOGUE: dict[str, RuleInfo] = {r.code: r for r in _RULES}
