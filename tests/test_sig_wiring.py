@@ -307,3 +307,9 @@ def test_a_dose_per_kg_is_held_for_the_weight_not_called_invalid() -> None:
     [dose] = check_document(order).checked[0].normalised.dosages
     assert dose.per_kg is not None and dose.per_kg.mg_per_kg == 5 and dose.problems == ()
     assert "dose-unit-invalid" not in rules_of(check_document(order))
+
+
+def test_a_written_dose_per_kg_stays_unverified_and_says_why() -> None:
+    findings = found(text_only("0.5 mg/kg by mouth three times daily"))
+    assert [f.rule for f in findings] == ["dose-unverified", "frequency-unverified"]
+    assert "dose per kg" in findings[0].text

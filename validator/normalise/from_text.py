@@ -173,6 +173,9 @@ def fill_from_text(dose: DoseFacts, dosage: Any, readings: list[SigReading], str
         return dose
     # say which text was tried, so the reader of the warning knows why it did not count
     tried = f"the instructions {readings[0].text.strip()!r} give no complete dose and frequency medval can read"
+    per_weight = next((r for r in readings if r.complete and any(p.dose and (p.dose.per_kg or p.dose.per_m2) for p in r.parts)), None)
+    if per_weight is not None:  # read, but per kg or per m2: medval does not weigh a written dose (only a coded one)
+        tried = f"the instructions {per_weight.text.strip()!r} give a dose per kg or per m2, which medval reads only when coded"
     problems = tuple(
         replace(p, reason=f"{p.reason}, and {tried}") if p.rule in ("dose-unverified", "frequency-unverified") else p for p in dose.problems
     )
