@@ -313,3 +313,36 @@ def test_a_written_dose_per_kg_stays_unverified_and_says_why() -> None:
     findings = found(text_only("0.5 mg/kg by mouth three times daily"))
     assert [f.rule for f in findings] == ["dose-unverified", "frequency-unverified"]
     assert "dose per kg" in findings[0].text
+
+
+_SAID_PER_DAY = {
+    1: ["daily", "once daily", "once a day", "every 24 hours", "at bedtime"],
+    2: ["BID", "twice daily", "2 times a day", "every 12 hours", "q12h"],
+    3: ["TID", "three times daily", "3 times a day", "every 8 hours", "q8h"],
+    4: ["QID", "four times daily", "4 times a day", "every 6 hours", "q6h"],
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tablets=st.sampled_from([0.5, 1, 1.5, 2]),
+    per_day=st.sampled_from([1, 2, 3, 4]),
+    said=st.data(),
+    in_mg=st.booleans(),
+    coded_in_tablets=st.booleans(),
+)
+def test_a_text_that_says_the_coded_dose_in_other_words_is_never_a_mismatch(tablets, per_day, said, in_mg, coded_in_tablets) -> None:
+    mg = tablets * 10  # 10 mg tablets
+    words = said.draw(st.sampled_from(_SAID_PER_DAY[per_day]))
+    amount = f"{mg:g} mg" if in_mg else f"{tablets:g} tablet{'s' if tablets > 1 else ''}"
+    text = f"Take {amount} by mouth {words}"
+    order = coded(text, tablets if coded_in_tablets else mg, "{tbl}" if coded_in_tablets else "mg", frequency=per_day)
+    assert "sig-mismatch" not in codes(order), text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tablets=st.sampled_from([0.5, 1, 2]), per_day=st.sampled_from([1, 2, 3, 4]), said=st.data(), factor=st.sampled_from([0.5, 2, 3]))
+def test_a_text_that_says_another_dose_is_always_a_mismatch(tablets, per_day, said, factor) -> None:
+    words = said.draw(st.sampled_from(_SAID_PER_DAY[per_day]))
+    text = f"Take {tablets * 10 * factor:g} mg by mouth {words}"
+    assert "sig-mismatch" in codes(coded(text, tablets * 10, frequency=per_day)), text
