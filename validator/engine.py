@@ -15,6 +15,7 @@ from typing import Any
 
 from .context import ContextUnavailable, RuleContext
 from .context.from_bundle import BundleIndex, contained_resolver
+from .context.weight import weigh_order
 from .findings import Finding, Location, Unavailable, effective_severity
 from .limits import CappedText, Deadline, cap_free_text, may_hold_long_text
 from .messages import PROFILES_SOURCE, say
@@ -124,6 +125,7 @@ def _check_order(item: OrderInput, run: Run, report: Report) -> None:
         report.findings += [f.descend(*item.location) for f in [*problems, *item.said]]
         return
     order = normalise_order(model, run.profiles, contained_resolver(model, run.resolve), list(item.notes))
+    order = weigh_order(order, run.context)  # a dose per kg becomes an amount with the patient's weight, when known
     report.checked.append(CheckedOrder(item.location, order))
     report.findings += [f.descend(*item.location) for f in _findings_for(order, item, run, report)]
 

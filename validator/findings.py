@@ -73,6 +73,15 @@ _RULES = [
     RuleInfo("text-not-read", "warning", "too-long", "a free text longer than medval reads; the checks that use it ran without it"),
     RuleInfo("check-not-finished", "error", "too-costly", "the request used its CPU budget before this order was checked"),
     RuleInfo("no-issues", "information", "informational", "nothing to report", "never"),
+    RuleInfo(
+        "sig-mismatch", "warning", "business-rule", "the order's free-text instructions disagree with its coded dose, frequency or route"
+    ),
+    RuleInfo(
+        "weight-unavailable",
+        "warning",
+        "incomplete",
+        "a weight-based dose (per kg) with no usable weight and no calculated dose, so the dose checks did not run",
+    ),
 ]
 
 RULE_CATALOGUE: dict[str, RuleInfo] = {r.code: r for r in _RULES}

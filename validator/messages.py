@@ -173,6 +173,33 @@ MESSAGES: dict[str, Message] = {
         "convert to {target}.",
         "The kidney-function check did not run: the most recent {test}{when} is in a unit medval cannot convert.",
     ),
+    # the written instructions (rules/sig.py) and weight-based doses (rules/weight.py)
+    "sig.mismatch": Message(
+        "sig-mismatch",
+        "The instructions say {says}; the coded dose is {coded} (they differ in {what}; read from the instructions: {text}).",
+        "The instructions say {says}; the coded dose is {coded}.",
+    ),
+    "sig.above-maximum": Message(
+        "daily-dose-exceeds-maximum",
+        "Daily dose {daily} read from the instructions ({text}) exceeds the {maximum}/day {route} maximum ({basis}); "
+        "the coded dose gives {coded}/day.",
+        "Daily dose {daily} read from the instructions exceeds the {maximum}/day {route} maximum.",
+    ),
+    "weight.unavailable": Message(
+        "weight-unavailable",
+        "The dose {written} is per kg of body weight, and {why}, so the dose checks did not run for this dosage.",
+        "The dose {written} is per kg of body weight and no usable weight was found; the dose checks did not run.",
+    ),
+    "weight.calculated-differs": Message(
+        "dose-unit-suspect",
+        "The calculated dose {calculated} differs by {differs} from the ordered {ordered} x {weight} ({expected}), "
+        "beyond rounding; the dose checks used the calculated dose.",
+        "The calculated dose {calculated} differs from the ordered {ordered} x {weight} ({expected}).",
+    ),
+    "weight.uncheckable": Message(
+        "patient-context-unavailable",
+        "The calculated dose {calculated} could not be checked against the ordered {ordered}: {why}.",
+    ),
 }
 
 # A value a normaliser could not read (normalise.types.Unavailable) is reported under the code it names,

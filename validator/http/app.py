@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import validator
 from validator import check, default_profiles
+from validator.normalise.sig import sig_parser
 
 from .auth import BearerAuth
 from .cds_hooks import build_cds_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (no context provider: never a FHIR server request at start-up).
     for version in ("4.0", "5.0"):
         check(_WARM_UP_ORDER, fhir_version=version)
+    sig_parser()  # the free-text reader's LALR tables (about 70 ms), built now rather than on the first order with a text
     app = FastAPI(
         title="medval",
         version=validator.__version__,

@@ -6,8 +6,11 @@ from typing import Any
 
 from ..profile import ProfileSet
 from .dose import normalise_dosage
+from .from_text import dosage_readings, fill_from_text
 from .medication import Resolver, normalise_medication
+from .sig_types import SigReading
 from .types import DailyTotal, DoseFacts, MedicationFacts, NormalisedOrder, RouteFacts, Strength, TimingFacts, Unavailable, version_field
+from .weight import per_kg_dose, with_per_kg
 
 __all__ = [
     "DailyTotal",
@@ -56,8 +59,18 @@ def daily_totals(dosages: list[DoseFacts]) -> list[DailyTotal]:
 def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, notes: list[Unavailable] | None = None) -> NormalisedOrder:
     medication = normalise_medication(resource, profiles, resolve)
     dosages: list[DoseFacts] = []
+    readings: list[SigReading] = []
     if medication.profile is not None:
-        dosages = [normalise_dosage(d, i, medication, medication.profile) for i, d in enumerate(resource.dosageInstruction or [])]
+        profile = medication.profile
+        for i, dosage in enumerate(resource.dosageInstruction or []):
+            facts = normalise_dosage(dosage, i, medication, profile)
+            unit = profile.dosing[facts.route.route].unit if facts.route.route in profile.dosing else "mg"
+            per_kg = per_kg_dose(dosage, i, medication.strength, profile)
+            if per_kg is not None:
+                facts = with_per_kg(facts, per_kg, unit)
+            texts = dosage_readings(dosage, i, profile)
+            readings += texts
+            dosages.append(fill_from_text(facts, dosage, texts, medication.strength, unit))
     subject = getattr(resource, "subject", None)
     authored = getattr(resource, "authoredOn", None)
     return NormalisedOrder(
@@ -72,4 +85,5 @@ def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, note
         notes=list(notes or []),
         resource=resource,
         daily_totals=daily_totals(dosages),
+        readings=readings,
     )

@@ -95,6 +95,9 @@ class DoseFacts:
     sequence: int | None
     problems: tuple[Unavailable, ...] = ()
     times_a_day: float | None = None  # the schedule the daily dose is single dose x this; None: by rate, once or capped
+    read_from_text: str = ""  # the instruction the dose or timing was read from (coded ones missing); location is its element
+    per_kg: Any = None  # normalise.weight.PerKg: a dose per kg of body weight (and the calculated dose sent beside it)
+    weight_kg: float | None = None  # the patient's weight the per-kg dose was turned into an amount with
 
     @property
     def expression(self) -> str:
@@ -124,3 +127,4 @@ class NormalisedOrder:
     notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
     daily_totals: list[DailyTotal] = field(default_factory=list)  # per route; three rules read them
+    readings: list[Any] = field(default_factory=list)  # SigReadings of each dosage's text and patientInstruction

@@ -11,7 +11,7 @@ from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
-from . import context_gap, dose, identity, interactions, lifecycle, patient, route, titration
+from . import context_gap, dose, identity, interactions, lifecycle, patient, route, sig, titration, weight
 
 Rule = Callable[[NormalisedOrder, RuleContext, Profile], Iterator[Finding]]
 
@@ -22,10 +22,12 @@ RULES: list[Rule] = [
     route.route_unverified,
     route.route_form_mismatch,
     dose.dose_problems,
+    weight.weight_based_dose,
     dose.dose_unit_suspect,
     dose.daily_dose_exceeds_maximum,
     dose.daily_dose_above_usual,
     dose.screening_dose_high,
+    sig.sig_mismatch,
     titration.starting_dose_high,
     titration.titration_too_fast,
     lifecycle.abrupt_discontinuation,
@@ -42,4 +44,5 @@ RULES: list[Rule] = [
 
 
 def run_rules(order: NormalisedOrder, context: RuleContext, profile: Profile, rules: list[Rule] | None = None) -> list[Finding]:
-    return [finding for rule in (rules or RULES) for finding in rule(order, context, profile)]
+    findings = [finding for rule in (rules or RULES) for finding in rule(order, context, profile)]
+    return sig.mark_read_from_text(findings, order)
