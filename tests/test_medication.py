@@ -291,9 +291,9 @@ def test_strength_search_is_linear_in_the_text() -> None:
     import time
 
     for text in ("1" * 8192, "1," * 4096, "1." * 4096, "1 " * 4096 + "mg"):
-        start = time.perf_counter()
+        start = time.thread_time()
         strength_from_text(text)
-        assert time.perf_counter() - start < 0.5, text[:10]
+        assert time.thread_time() - start < 0.5, text[:10]
 
 
 def test_strength_after_a_long_number_is_still_read() -> None:  # the safe look-alike: bounded parts still read real strengths

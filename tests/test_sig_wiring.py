@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator import check
-from validator.engine import check_document
 
 from .conftest import RXNORM, UCUM, oral_order, rules_of
 
@@ -43,7 +42,7 @@ def coded(text: str | None, dose: float, unit: str = "mg", frequency: int = 3, p
 
 
 def found(order: dict[str, Any]) -> list[Any]:
-    return [f for f in check_document(order).findings if f.rule != "patient-context-unavailable"]
+    return [f for f in check(order).findings if f.rule != "patient-context-unavailable"]
 
 
 def codes(order: dict[str, Any]) -> list[str]:
@@ -122,7 +121,7 @@ def test_every_finding_about_a_text_dose_says_so() -> None:
             {"fullUrl": "urn:uuid:o", "resource": {**text_only(FIRST_ORDER), "subject": {"reference": "urn:uuid:p"}}},
         ],
     }
-    [finding] = [f for f in check_document(bundle).findings if f.rule == "starting-dose-high"]
+    [finding] = [f for f in check(bundle).findings if f.rule == "starting-dose-high"]
     assert finding.expression == "Bundle.entry[1].resource.dosageInstruction[0].text"
     assert "read from the instructions: '20 mg by mouth three times daily'" in finding.text
 
@@ -198,7 +197,7 @@ def test_a_looser_coded_schedule_under_the_same_cap_is_no_mismatch() -> None:
 @given(st.text(max_size=80))
 def test_any_text_only_order_is_either_checked_from_its_text_or_unverified(text: str) -> None:
     order = text_only(text or ".")
-    report = check_document(order)
+    report = check(order)
     if report.checked[0].normalised is None:  # a string FHIR does not allow (control characters): rejected, not passed
         assert "input-invalid" in rules_of(report)
         return
@@ -254,7 +253,7 @@ def _per_kg(per_kg: float, calculated: float | None = None, unit: str = "mg/kg",
 
 
 def _rules(document: dict[str, Any]) -> list[str]:
-    return sorted(f.rule for f in check_document(document).findings if f.rule not in ("patient-context-unavailable", "no-issues"))
+    return sorted(f.rule for f in check(document).findings if f.rule not in ("patient-context-unavailable", "no-issues"))
 
 
 def test_a_dose_per_kg_with_the_patients_weight_is_checked_as_an_amount() -> None:
@@ -268,9 +267,9 @@ def test_a_dose_per_kg_with_the_patients_weight_is_checked_as_an_amount() -> Non
 
 def test_a_dose_per_kg_without_a_weight_says_the_dose_checks_did_not_run() -> None:
     for document in (_per_kg(0.75, frequency=4), _weight_bundle(_per_kg(0.75, frequency=4), None)):
-        findings = [f for f in check_document(document).findings if f.rule == "weight-unavailable"]
+        findings = [f for f in check(document).findings if f.rule == "weight-unavailable"]
         assert len(findings) == 1 and "did not run" in findings[0].text
-        assert "dose-unverified" not in rules_of(check_document(document))  # said once, by its own code
+        assert "dose-unverified" not in rules_of(check(document))  # said once, by its own code
     old = _weight_bundle(_per_kg(0.75, frequency=4), 40, when="2026-08-01T08:00:00Z")
     assert "weight-unavailable" in _rules(old)
     later = _weight_bundle(_per_kg(0.75, frequency=4), 40, when="2026-12-20T08:00:00Z")  # charted after the order
@@ -284,7 +283,7 @@ def test_a_calculated_dose_is_used_and_checked_against_the_weight() -> None:
     assert _rules(_weight_bundle(_per_kg(0.125, calculated=4.6), 40)) == []  # 8 % under: rounding
     assert _rules(_weight_bundle(_per_kg(0.125, calculated=10), 40)) == ["dose-unit-suspect", "starting-dose-high"]
     # the calculated dose is checked against the limits even with no weight, and the agreement check says it did not run
-    lone = check_document(_per_kg(0.75, calculated=30, frequency=4))
+    lone = check(_per_kg(0.75, calculated=30, frequency=4))
     assert "daily-dose-exceeds-maximum" in rules_of(lone)
     assert any(f.rule == "patient-context-unavailable" and "calculated dose 30 mg" in f.text for f in lone.findings)
     assert "weight-unavailable" not in rules_of(lone)
@@ -304,9 +303,9 @@ def test_the_http_app_builds_the_sig_parser_at_start_up() -> None:
 
 def test_a_dose_per_kg_is_held_for_the_weight_not_called_invalid() -> None:
     order = _per_kg(5)
-    [dose] = check_document(order).checked[0].normalised.dosages
+    [dose] = check(order).checked[0].normalised.dosages
     assert dose.per_kg is not None and dose.per_kg.mg_per_kg == 5 and dose.problems == ()
-    assert "dose-unit-invalid" not in rules_of(check_document(order))
+    assert "dose-unit-invalid" not in rules_of(check(order))
 
 
 def test_a_written_dose_per_kg_stays_unverified_and_says_why() -> None:
