@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lifecycle import lifecycle_of
 from ..profile import ProfileSet
 from .dose import normalise_dosage
 from .medication import Resolver, normalise_medication
@@ -72,4 +73,5 @@ def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, note
         notes=list(notes or []),
         resource=resource,
         daily_totals=daily_totals(dosages),
+        lifecycle=lifecycle_of(resource),
     )

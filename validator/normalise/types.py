@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..findings import Location, Unavailable, fhirpath
+from ..lifecycle import Lifecycle, lifecycle_of
 
 if TYPE_CHECKING:
     from ..profile import Product, Profile
@@ -95,6 +96,8 @@ class DoseFacts:
     sequence: int | None
     problems: tuple[Unavailable, ...] = ()
     times_a_day: float | None = None  # the schedule the daily dose is single dose x this; None: by rate, once or capped
+    rate_written: str = ""  # a rate as written, "400 ug/h" (rateQuantity, rateRatio, or a rate in doseQuantity)
+    rate_unit: str = ""  # its unit as one string, "ug/h"
 
     @property
     def expression(self) -> str:
@@ -124,3 +127,4 @@ class NormalisedOrder:
     notes: list[Unavailable] = field(default_factory=list)  # values dropped while parsing (NaN, Infinity)
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
     daily_totals: list[DailyTotal] = field(default_factory=list)  # per route; three rules read them
+    lifecycle: Lifecycle = field(default_factory=lambda: lifecycle_of(None))  # what its status and doNotPerform mean

@@ -47,33 +47,35 @@ def _quote(items: list[str]) -> str:
 
 @emits("pediatric-safety-not-established", "patient-context-unavailable")
 def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """What it checks: the patient is younger than the profile's minimum age on the order's date (a birth date that
-    gives no age says the check did not run).
-    Why: safety and efficacy are not established below that age. Source: the profile's minimum age (for
-    baclofen, 12 years, StatPearls Baclofen monograph).
-    Example that fires: examples/context/pediatric.json
-    Example that does not fire: examples/context/no-issues-with-context.json
+    """What it checks: the patient is younger than the minimum age for the order's route on the order's date (the
+    profile-wide minimum when the route has none; a birth date that gives no age says the check did not run).
+    Why: safety and efficacy are not established below that age. Source: the profile's minimum ages (for
+    baclofen, 12 years oral, StatPearls Baclofen monograph; 4 years intrathecal, Gablofen label 1).
+    Example that fires: examples/context/pediatric.json examples/therapy/age-6-oral.json
+    Example that does not fire: examples/context/no-issues-with-context.json examples/therapy/age-6-intrathecal-ok.json
     Fix: confirm specialist direction, or choose a drug studied in children.
     """
     record = _record(context)
-    if record is None or record.patient is None or profile.minimum_age is None:
+    limits = [m for m in (profile.minimum_age_for(r) for r in sorted(_order_routes(order))) if m is not None]
+    minimum = max(limits, key=lambda m: m.value) if limits else profile.minimum_age  # the strictest route applies
+    if record is None or record.patient is None or minimum is None:
         return
     on = F.order_date(order)
     birth_date = getattr(record.patient, "birthDate", None)
     age = F.age_years(birth_date, on)
     if age is None and birth_date is not None:  # a birth date after the order (or unreadable): say the check did not run
-        yield say("age.unreadable", ("subject",), profile.minimum_age.source, birth_date=birth_date, on=on.date().isoformat())
+        yield say("age.unreadable", ("subject",), minimum.source, birth_date=birth_date, on=on.date().isoformat())
         return
-    if age is None or age >= profile.minimum_age.value:
+    if age is None or age >= minimum.value:
         return
     yield say(
         "age.below-minimum",
         ("subject",),
-        profile.minimum_age.source,
+        minimum.source,
         age=age,
         on=on.date().isoformat(),
         drug=profile.title,
-        minimum=format_number(profile.minimum_age.value),
+        minimum=format_number(minimum.value),
     )
 
 

@@ -15,12 +15,24 @@ from typing import Any
 from ..context import PatientContext
 from ..context import facts as F
 from ..context.from_bundle import contained_resolver
+from ..lifecycle import Lifecycle, lifecycle_of
 from ..normalise import NormalisedOrder
 from ..normalise.dose import normalise_dosage
 from ..normalise.medication import normalise_medication
+from ..normalise.types import version_field
 from ..profile import Profile, ProfileSet
 
-HISTORY_STATUSES = F.MEDICATION_HISTORY
+
+def links_of(resource: Any) -> tuple[str, ...]:
+    """The references an order gives to the orders it replaces (R4/R5 priorPrescription, a `replaces` where present)."""
+    found = []
+    for name in ("priorPrescription", "replaces"):
+        value = version_field(resource, name)
+        for reference in value if isinstance(value, list) else [value]:
+            text = getattr(reference, "reference", None)
+            if text:
+                found.append(str(text))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +44,22 @@ class MedicationUse:
     when: datetime | None  # authoredOn, else the statement's effective start or dateAsserted
     daily_mg: dict[str, float]  # route id -> largest daily dose
     one_off: dict[str, float]  # route id -> largest single one-off dose (screening boluses)
+    lifecycle: Lifecycle
+    links: tuple[str, ...]  # references to the orders it replaces
+    as_needed: bool = False  # any of its dosages is as needed (it adds to a schedule; it is no step of it)
+
+    @property
+    def routes(self) -> set[str]:
+        return {*self.daily_mg, *self.one_off}
+
+    @property
+    def is_active_order(self) -> bool:
+        """A current order (a statement records use; it is never an order to add or a continuation)."""
+        return self.kind == "MedicationRequest" and self.lifecycle.active
+
+    @property
+    def label(self) -> str:
+        return getattr(self.resource, "id", None) or self.kind
 
     @classmethod
     def of(cls, resource: Any, profile: Profile, resolve: Any) -> MedicationUse:
@@ -41,9 +69,11 @@ class MedicationUse:
         medication = normalise_medication(resource, ProfileSet([profile]), contained_resolver(resource, resolve))
         daily: dict[str, float] = {}
         one_off: dict[str, float] = {}
+        as_needed = False
         if medication.profile is not None:
             for i, dosage in enumerate(dosages):
                 dose = normalise_dosage(dosage, i, medication, profile)
+                as_needed = as_needed or dose.timing.as_needed
                 route = dose.route.route
                 if route is None:
                     continue
@@ -51,7 +81,7 @@ class MedicationUse:
                     one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
                 elif dose.daily_mg is not None:
                     daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
-        return cls(resource, kind, F.order_time(resource), daily, one_off)
+        return cls(resource, kind, F.order_time(resource), daily, one_off, lifecycle_of(resource), links_of(resource), as_needed)
 
     def is_the_order(self, resource: Any) -> bool:
         """The order being judged itself (by identity, or by the same type and id)."""
@@ -68,12 +98,13 @@ class History:
     dated: list[MedicationUse]
     times: list[datetime]  # of `dated`, for bisection
     undated: list[MedicationUse]
+    resolve: Any = None  # reference -> parsed resource, to follow priorPrescription
 
     @classmethod
     def build(cls, context: PatientContext, profile: Profile) -> History:
         found: list[MedicationUse] = []
         for resource in context.medications:
-            if F.status_code(getattr(resource, "status", None)) not in HISTORY_STATUSES:
+            if not lifecycle_of(resource).history:  # void, cancelled, not taken, do-not-perform: never history
                 continue
             if not F.is_profile_drug(resource, profile, context.resolve):
                 continue
@@ -82,7 +113,7 @@ class History:
             except Exception:  # a malformed history entry never stops the check of the order itself
                 continue
         dated = sorted((u for u in found if u.when is not None), key=lambda u: u.when)
-        return cls(dated, [u.when for u in dated], [u for u in found if u.when is None])
+        return cls(dated, [u.when for u in dated], [u for u in found if u.when is None], context.resolve)
 
     def before(self, order: NormalisedOrder) -> list[MedicationUse]:
         """Earlier orders and statements, oldest first.
@@ -94,3 +125,29 @@ class History:
         if now is not None:
             return self.dated[: bisect_left(self.times, now)]  # strictly before: the order, dated now, is never its own history
         return [u for u in self.undated + self.dated if not u.is_the_order(order.resource)]
+
+    @property
+    def every(self) -> list[MedicationUse]:
+        return self.dated + self.undated
+
+    def refers_to(self, reference: str, use: MedicationUse) -> bool:
+        """Does a reference name this entry (by resolving it, or by its Type/id)?"""
+        if self.resolve is not None and self.resolve(reference) is use.resource:
+            return True
+        own = getattr(use.resource, "id", None)
+        return own is not None and reference.rstrip("/").split("/")[-2:] == [use.kind, own]
+
+    def replaced_by(self, resource: Any) -> list[MedicationUse]:
+        """The entries this order names as the ones it replaces."""
+        links = links_of(resource)
+        return [u for u in self.every if not u.is_the_order(resource) and any(self.refers_to(r, u) for r in links)]
+
+    def replacing(self, resource: Any) -> list[MedicationUse]:
+        """The entries that name this order as the one they replace."""
+        entry = self.entry_of(resource)
+        if entry is None:
+            return []
+        return [u for u in self.every if u is not entry and any(self.refers_to(r, entry) for r in u.links)]
+
+    def entry_of(self, resource: Any) -> MedicationUse | None:
+        return next((u for u in self.every if u.is_the_order(resource)), None)

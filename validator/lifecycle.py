@@ -1,0 +1,57 @@
+"""What an order's status and doNotPerform mean for the checks: one table, read by every rule through `Lifecycle`.
+
+FHIR defines these meanings for every drug alike (MedicationRequest.status, MedicationStatement.status,
+doNotPerform), so they live here, not in a profile. Each order and each history entry gets its `Lifecycle`
+once, when it is normalised; no rule reads `status` or `doNotPerform` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    status: str
+    judged: bool  # dose, route, form, titration and patient findings apply (it may still be given at this dose)
+    active: bool  # counts as current therapy: the combined daily total, duplicates, continuing a stopped order
+    stops: bool  # therapy stops or is interrupted by it: the withdrawal check applies
+    history: bool  # a record of the drug having been ordered or taken (titration, screening, withdrawal)
+    void: bool = False  # entered in error: nothing about it is real
+    do_not_perform: bool = False  # an instruction not to give the drug
+
+    @property
+    def name(self) -> str:
+        """How messages call it: the status, or 'do not perform'."""
+        return "do-not-perform" if self.do_not_perform else self.status
+
+
+# status -> (judged, active, stops, history). MedicationRequest and MedicationStatement statuses (R4 and R5).
+# on-hold is judged (when it resumes it is this dose) and interrupts therapy; unknown counts as active, fail safe
+# for the combined total; cancelled was withdrawn before any administration (FHIR), so it withdraws nothing.
+_TABLE: dict[str, tuple[bool, bool, bool, bool]] = {
+    "active": (True, True, False, True),
+    "draft": (True, False, False, True),
+    "on-hold": (True, False, True, True),
+    "stopped": (False, False, True, True),
+    "completed": (False, False, False, True),
+    "cancelled": (False, False, False, False),
+    "unknown": (True, True, False, True),
+    # MedicationStatement only
+    "intended": (True, False, False, True),
+    "recorded": (True, False, False, True),
+    "not-taken": (False, False, False, False),
+}
+_VOID = "entered-in-error"
+
+
+def lifecycle_of(resource: Any) -> Lifecycle:
+    """The lifecycle of a MedicationRequest or MedicationStatement model (an unknown status: as 'unknown')."""
+    status = str(getattr(resource, "status", None) or "")
+    if status == _VOID:
+        return Lifecycle(status, judged=False, active=False, stops=False, history=False, void=True)
+    if getattr(resource, "doNotPerform", None) is True:
+        return Lifecycle(status, judged=False, active=False, stops=False, history=False, do_not_perform=True)
+    judged, active, stops, history = _TABLE.get(status, _TABLE["unknown"])
+    return Lifecycle(status, judged, active, stops, history)
