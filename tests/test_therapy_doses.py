@@ -73,6 +73,7 @@ def test_a_concentration_change_at_the_same_volume_rate_is_a_dose_change() -> No
     finding = only(scenario("it-refill-concentration-change"), "rx-it-refill", "titration-too-fast")
     assert "400 mcg/day to 800 mcg/day (+100%)" in finding.text
     assert "spinal origin" in finding.text and "+40%" in finding.text
+    assert "concentration changed from 1000 mcg/mL to 2000 mcg/mL" in finding.text
 
 
 def test_a_concentration_change_with_the_rate_halved_delivers_the_same_dose() -> None:

@@ -209,3 +209,24 @@ def test_a_newer_not_pregnant_answer_replaces_an_older_pregnant_one_and_not_the_
     newer_positive = scenario("pregnancy-loinc-answer")  # 2026-11-18: pregnant
     newer_positive["entry"].append({"resource": _pregnancy_status(scenario("pregnancy-loinc-not-pregnant-ok"), "2026-01-05T10:00:00Z")})
     assert codes_of(newer_positive, "rx-po-1") == ["pregnancy"]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason", "code": "sintol"}]},
+        {"text": "stopped: severe drowsiness, suspected adverse reaction"},
+    ],
+)
+def test_an_oral_stop_for_an_adverse_reaction_still_warns_but_names_the_labels_exception(reason: dict) -> None:
+    finding = next(f for f in check(oral_order(status="stopped", statusReason=reason)).findings)
+    assert finding.rule == "abrupt-discontinuation" and "allows a rapid withdrawal" in finding.text
+    plain = next(f for f in check(oral_order(status="stopped", statusReason={"text": "patient discharged"})).findings)
+    assert "allows a rapid withdrawal" not in plain.text
+
+
+def test_the_boxed_warning_has_no_adverse_reaction_exception() -> None:
+    bundle = scenario("it-order-stopped")
+    resource(bundle, "rx-it-1")["statusReason"] = {"text": "suspected adverse reaction"}
+    finding = only(bundle, "rx-it-1", "abrupt-discontinuation")
+    assert severity(finding) == "error" and "allows a rapid withdrawal" not in finding.text

@@ -7,6 +7,7 @@ once, when it is normalised; no rule reads `status` or `doNotPerform` itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class Lifecycle:
     history: bool  # a record of the drug having been ordered or taken (titration, screening, withdrawal)
     void: bool = False  # entered in error: nothing about it is real
     do_not_perform: bool = False  # an instruction not to give the drug
+    for_adverse_reaction: bool = False  # its statusReason names a suspected allergy, intolerance or adverse reaction
 
     @property
     def name(self) -> str:
@@ -44,6 +46,24 @@ _TABLE: dict[str, tuple[bool, bool, bool, bool]] = {
     "not-taken": (False, False, False, False),
 }
 _VOID = "entered-in-error"
+# HL7 THO medicationrequest-status-reason: salg 'suspected allergy', sintol 'suspected intolerance'
+_STATUS_REASON = "http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason"
+_ADVERSE_CODES = frozenset({"salg", "sintol"})
+_ADVERSE_WORDS = re.compile(r"\b(adverse|side[- ]effects?|intoleran\w*|allerg\w*|toxicity|overdos\w*)\b", re.I)
+
+
+def _for_adverse_reaction(resource: Any) -> bool:
+    reasons = getattr(resource, "statusReason", None)
+    for concept in reasons if isinstance(reasons, list) else [reasons]:  # R4 MedicationStatement: a list
+        if concept is None:
+            continue
+        codes = {(c.system, c.code) for c in getattr(concept, "coding", None) or []}
+        if any(system == _STATUS_REASON and code in _ADVERSE_CODES for system, code in codes):
+            return True
+        words = [getattr(concept, "text", None), *(getattr(c, "display", None) for c in getattr(concept, "coding", None) or [])]
+        if any(w and _ADVERSE_WORDS.search(w) for w in words):
+            return True
+    return False
 
 
 def lifecycle_of(resource: Any) -> Lifecycle:
@@ -54,4 +74,4 @@ def lifecycle_of(resource: Any) -> Lifecycle:
     if getattr(resource, "doNotPerform", None) is True:
         return Lifecycle(status, judged=False, active=False, stops=False, history=False, do_not_perform=True)
     judged, active, stops, history = _TABLE.get(status, _TABLE["unknown"])
-    return Lifecycle(status, judged, active, stops, history)
+    return Lifecycle(status, judged, active, stops, history, for_adverse_reaction=stops and _for_adverse_reaction(resource))

@@ -173,7 +173,7 @@ MESSAGES: dict[str, Message] = {
     "titration.adjustment": Message(
         "titration-too-fast",
         "The delivered {route} dose rises from {before}/day to {after}/day ({change}) {days} after the previous record "
-        "({when}); {why}: {limit}.",
+        "({when}){how}; {why}: {limit}.",
         "The delivered {route} dose rises from {before}/day to {after}/day ({change}) {days} after the previous record.",
     ),
     "titration.oral-step": Message(
@@ -186,6 +186,12 @@ MESSAGES: dict[str, Message] = {
         "abrupt-discontinuation",
         "This {route} order is {status} and no other {route} {drug} order continues it: {warning}",
         "This {route} order is {status} and no other {route} {drug} order continues it.",
+    ),
+    "discontinuation.adverse-reaction": Message(
+        "abrupt-discontinuation",
+        "This {route} order is {status} for a suspected adverse reaction and no other {route} {drug} order continues it: "
+        "{warning} The label allows a rapid withdrawal when a serious adverse reaction justifies it; confirm that it does.",
+        "This {route} order is {status} for a suspected adverse reaction; confirm a rapid withdrawal is justified.",
     ),
     "taper.too-fast": Message(
         "taper-too-fast",

@@ -70,8 +70,10 @@ def abrupt_discontinuation(order: NormalisedOrder, context: RuleContext, profile
         course = course_of(context, profile, dosing)
         if course is not None and course.continued_by(order) is not None:
             continue
+        # the label's exception (rapid withdrawal for a serious adverse reaction) never covers a boxed-warning route
+        excused = order.lifecycle.for_adverse_reaction and dosing.discontinuation_severity != "error"
         yield say(
-            "discontinuation.abrupt",
+            "discontinuation.adverse-reaction" if excused else "discontinuation.abrupt",
             ("status",),
             dosing.discontinuation_source,
             dosing.discontinuation_severity,

@@ -14,7 +14,7 @@ from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
 from ..messages import FAIL_SAFE_SOURCE, say
-from ..normalise import DailyTotal, NormalisedOrder
+from ..normalise import DailyTotal, NormalisedOrder, Strength
 from ..profile import Profile, RouteDosing
 from ..therapy import MedicationUse, drug_facts
 from ..therapy.drug_facts import condition_origin, course_of
@@ -162,6 +162,7 @@ def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Pr
             (now - prior.when).total_seconds() / 86400,
             profile.routes[total.route].display,
             prior.when.date().isoformat(),
+            _concentration_change(prior.mg_per_ml, order.medication.strength, dosing),
         )
         if dosing.titration_interval_days is not None:
             yield from _oral_step(step, dosing)
@@ -179,6 +180,15 @@ class _Step:
     days: float  # since the previous record
     route: str  # its display name
     when: str  # the previous record's date
+    how: str = ""  # what changed besides the rate, e.g. the concentration at a refill
+
+
+def _concentration_change(before: float | None, strength: Strength | None, dosing: RouteDosing) -> str:
+    """', with the concentration changed from 1000 mcg/mL to 2000 mcg/mL' (a refill that changes the dose at the same mL/day)."""
+    after = strength.mg_per_ml if strength is not None else None
+    if before is None or after is None or abs(after - before) <= 1e-9 * max(after, before):
+        return ""
+    return f", with the concentration changed from {format_mass(before, dosing.unit)}/mL to {format_mass(after, dosing.unit)}/mL"
 
 
 def _oral_step(step: _Step, dosing: RouteDosing) -> Iterator[Finding]:
@@ -263,6 +273,7 @@ def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> It
         change=f"{change:+.0f}%",
         days=_days(step.days),
         when=step.when,
+        how=step.how,
         why=why,
         limit=limit,
     )

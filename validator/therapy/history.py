@@ -47,6 +47,7 @@ class MedicationUse:
     lifecycle: Lifecycle
     links: tuple[str, ...]  # references to the orders it replaces
     as_needed: bool = False  # any of its dosages is as needed (it adds to a schedule; it is no step of it)
+    mg_per_ml: float | None = None  # a liquid's concentration, to say when a refill changes it
 
     @property
     def routes(self) -> set[str]:
@@ -81,7 +82,17 @@ class MedicationUse:
                     one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
                 elif dose.daily_mg is not None:
                     daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
-        return cls(resource, kind, F.order_time(resource), daily, one_off, lifecycle_of(resource), links_of(resource), as_needed)
+        return cls(
+            resource,
+            kind,
+            F.order_time(resource),
+            daily,
+            one_off,
+            lifecycle_of(resource),
+            links_of(resource),
+            as_needed,
+            medication.strength.mg_per_ml if medication.strength is not None else None,
+        )
 
     def is_the_order(self, resource: Any) -> bool:
         """The order being judged itself (by identity, or by the same type and id)."""
