@@ -71,7 +71,8 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
     Example that fires: examples/orders/oral-max-exceeded.json examples/therapy/oral-two-active-orders-over-maximum.json
     examples/therapy/it-above-maximum.json examples/therapy/age-6-oral-over-age-band.json
     Example that does not fire: examples/orders/oral-prn-capped.json examples/therapy/oral-replacing-order-ok.json
-    Fix: lower the dose or the frequency (the CDS card suggests the same schedule at the maximum).
+    Fix: lower the dose or the frequency (for a single order the CDS card suggests the same schedule at the
+    maximum), or stop one of the concurrent orders.
     """
     for total in daily_totals(order):
         dosing = _dosing(profile, total.route)

@@ -123,7 +123,8 @@ def _undated(order: NormalisedOrder, priors: list[MedicationUse], profile: Profi
 @emits("titration-too-fast", "patient-context-unavailable")
 def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """What it checks: the delivered daily dose (rate x concentration, not volume) rises from the previous record
-    (the order it replaces, else the latest earlier non-concurrent order or statement on the route) sooner than
+    (the order it replaces, else the latest earlier order or statement on the route, not an as-needed order
+    running beside a schedule) sooner than
     the titration interval, by more than one labelled step (oral), or by more than the daily adjustment compounded
     over the days since, never more than one maintenance adjustment at a refill (intrathecal, by origin of the
     treated condition); an undated order with earlier ones says the check did not run. Decreases are not judged
