@@ -10,8 +10,10 @@ import pytest
 
 from validator import check
 from validator.lifecycle import lifecycle_of
+from validator.therapy.course import Course
 
 from .conftest import oral_order, rules_of
+from .test_bundle_scaling import _bundle
 from .therapy_support import codes_of, only, resource, scenario, severity
 
 # --- 6. the lifecycle table -----------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_two_active_orders_are_summed_against_the_maximum_and_named() -> None:
     assert "Daily dose 90 mg" in over.text and "rx-po-prn (30 mg/day)" in over.text and "80 mg/day oral maximum" in over.text
     assert over.expression.endswith(".resource.dosageInstruction[0]")  # on the order checked (findings_of: its entry)
     duplicate = only(bundle, "rx-po-prn", "duplicate-therapy")
-    assert "rx-po-sched, 60 mg/day" in duplicate.text and "combined 90 mg/day" in duplicate.text
+    assert "rx-po-sched (60 mg/day)" in duplicate.text and "combined 90 mg/day" in duplicate.text
 
 
 def test_one_order_alone_is_neither_over_the_maximum_nor_a_duplicate() -> None:
@@ -230,3 +232,22 @@ def test_the_boxed_warning_has_no_adverse_reaction_exception() -> None:
     resource(bundle, "rx-it-1")["statusReason"] = {"text": "suspected adverse reaction"}
     finding = only(bundle, "rx-it-1", "abrupt-discontinuation")
     assert severity(finding) == "error" and "allows a rapid withdrawal" not in finding.text
+
+
+def test_concurrent_orders_cost_linear_work_and_short_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every order of a Bundle of n current orders is summed with the n - 1 others: listed and summed once per
+    # Bundle, never per order; a message names three and counts the rest
+    for n in (20, 80):
+        calls = 0
+        real = Course.on_route
+
+        def counting(self, use, real=real):  # noqa: ANN001, ANN202
+            nonlocal calls
+            calls += 1
+            return real(self, use)
+
+        monkeypatch.setattr(Course, "on_route", counting)
+        report = check(_bundle(n))
+        duplicates = [f for f in report.findings if f.rule == "duplicate-therapy"]
+        assert len(duplicates) == n and all(f"{n - 4} more current orders" in f.text for f in duplicates)
+        assert calls <= 12 * n, f"{calls} route checks for {n} orders"

@@ -109,8 +109,8 @@ MESSAGES: dict[str, Message] = {
     ),
     "duplicate.active": Message(
         "duplicate-therapy",
-        "Another active {drug} {route} order ({others}) is in the record; the daily checks use the combined {total}/day.",
-        "Another active {drug} {route} order ({others}) is in the record.",
+        "Also active in the record for {drug} by the {route} route: {others}; the daily checks use the combined {total}/day.",
+        "Also active for {drug} by the {route} route: {others}.",
     ),
     "dose.above-usual": Message(
         "daily-dose-above-usual",

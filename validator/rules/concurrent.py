@@ -9,6 +9,7 @@ from ..findings import Finding
 from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
+from ..therapy.course import describe_orders
 from ..therapy.drug_facts import course_of
 from ..units import format_mass
 from .registry import emits
@@ -32,17 +33,15 @@ def duplicate_therapy(order: NormalisedOrder, context: RuleContext, profile: Pro
             continue
         seen.add(id(dosing))
         course = course_of(context, profile, dosing)
-        others = course.concurrent(order) if course is not None else []
-        if not others:
+        shown, count, others_mg = course.concurrent(order) if course is not None else ([], 0, 0.0)
+        if not count:
             continue
-        named = ", ".join(f"{u.label}, {format_mass(course.daily(u) or 0.0, dosing.unit)}/day" for u in others)
-        combined = total.mg + sum(course.daily(u) or 0.0 for u in others)
         yield say(
             "duplicate.active",
             total.location,
             "medval contract: duplicate-therapy",
             drug=profile.title,
             route=profile.routes[total.route].display,
-            others=named,
-            total=format_mass(combined, dosing.unit),
+            others=describe_orders(course, shown, count),
+            total=format_mass(total.mg + others_mg, dosing.unit),
         )

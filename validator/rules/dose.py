@@ -12,6 +12,7 @@ from ..messages import say
 from ..normalise import DailyTotal, DoseFacts, NormalisedOrder, Strength
 from ..profile import Profile, Range, RouteDosing
 from ..profile_therapy import ScreeningSequence
+from ..therapy.course import describe_orders
 from ..therapy.drug_facts import condition_origin, course_of
 from ..units import TIME_UNIT_DAYS, UnitKind, format_mass, format_number, parse_unit
 from .registry import emits
@@ -79,12 +80,12 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
         if dosing is None:
             continue
         course = course_of(context, profile, dosing)
-        others = [(u, course.daily(u) or 0.0) for u in course.concurrent(order)] if course is not None else []
-        combined = total.mg + sum(mg for _, mg in others)
+        shown, count, others_mg = course.concurrent(order) if course is not None else ([], 0, 0.0)
+        combined = total.mg + others_mg
         route = profile.routes[total.route].display
         maximum = dosing.maximum_daily
         if maximum is not None and combined > maximum.value * (1 + 1e-9):
-            if not others:
+            if not count:
                 yield say(
                     "dose.above-maximum",
                     total.location,
@@ -95,7 +96,7 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
                     basis=total.basis,
                 )
                 continue
-            named = " and ".join(f"{u.label} ({format_mass(mg, dosing.unit)}/day)" for u, mg in others)
+            named = describe_orders(course, shown, count)
             yield say(
                 "dose.combined-above-maximum",
                 total.location,
@@ -103,7 +104,7 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
                 total=format_mass(combined, dosing.unit),
                 own=format_mass(total.mg, dosing.unit),
                 others=named,
-                count=len(others),
+                count=count,
                 maximum=format_mass(maximum.value, dosing.unit),
                 route=route,
             )

@@ -1,23 +1,27 @@
 """One drug on one route, seen from one order: the record it follows, the orders running beside it, whether
 therapy continues past it (docs/therapy-implementation-notes.md, 0.2 and 0.4).
 
-Routes that share a dosing block (enteral tube = oral) count as one route here.
+Routes that share a dosing block (enteral tube = oral) count as one route here. A Course is built once per
+context, profile and dosing block (DrugFacts.course), so the current orders are listed and summed once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from ..normalise import NormalisedOrder
 from ..profile import Profile, RouteDosing
+from ..units import format_mass
 from .history import History, MedicationUse
 
+SHOWN = 3  # concurrent orders named in a message; the rest are counted
 
-@dataclass(frozen=True, slots=True)
+
 class Course:
-    history: History
-    profile: Profile
-    dosing: RouteDosing
+    def __init__(self, history: History, profile: Profile, dosing: RouteDosing) -> None:
+        self.history = history
+        self.profile = profile
+        self.dosing = dosing
 
     def on_route(self, use: MedicationUse) -> bool:
         return any(self.profile.dosing.get(r) is self.dosing for r in use.routes)
@@ -31,9 +35,36 @@ class Course:
         found = [mg for r, mg in use.one_off.items() if self.profile.dosing.get(r) is self.dosing]
         return max(found) if found else None
 
-    def _linked(self, order: NormalisedOrder) -> set[int]:
-        """Entries the order replaces or that replace it (by identity)."""
-        return {id(u) for u in (*self.history.replaced_by(order.resource), *self.history.replacing(order.resource))}
+    @cached_property
+    def active(self) -> list[MedicationUse]:
+        """The current orders on the route (active or unknown status; never a statement, a draft or on hold)."""
+        return [u for u in self.history.every if u.is_active_order and self.on_route(u)]
+
+    @cached_property
+    def _active_mg(self) -> float:
+        return sum(self.daily(u) or 0.0 for u in self.active)
+
+    def _excluded(self, order: NormalisedOrder) -> list[MedicationUse]:
+        """The order itself and the orders it replaces or that replace it: never beside it."""
+        own = self.history.entry_of(order.resource)
+        same = [*([own] if own is not None else []), *self.history.same_order(order.resource)]
+        linked = [*self.history.replaced_by(order.resource), *self.history.replacing(order.resource)]
+        found: dict[int, MedicationUse] = {id(u): u for u in same + linked}
+        return [u for u in found.values() if u.is_active_order and self.on_route(u)]
+
+    def concurrent(self, order: NormalisedOrder) -> tuple[list[MedicationUse], int, float]:
+        """Other current orders on the route: (the first few, to name; how many in all; their daily mg together)."""
+        excluded = self._excluded(order)
+        skip = {id(u) for u in excluded}
+        count = len(self.active) - len(excluded)
+        shown: list[MedicationUse] = []
+        for use in self.active:
+            if len(shown) == SHOWN:
+                break
+            if id(use) not in skip and not use.is_the_order(order.resource):
+                shown.append(use)
+        total = self._active_mg - sum(self.daily(u) or 0.0 for u in excluded)
+        return shown, max(count, len(shown)), max(total, 0.0)
 
     def previous(self, order: NormalisedOrder) -> MedicationUse | None:
         """The record the order's dose follows: the one it names as replaced, else the latest earlier record on the
@@ -50,15 +81,15 @@ class Course:
                 return use
         return None
 
-    def concurrent(self, order: NormalisedOrder) -> list[MedicationUse]:
-        """Other current orders on the route, other than the ones the order replaces or that replace it."""
-        linked = self._linked(order)
-        return [
-            u
-            for u in self.history.every
-            if u.is_active_order and self.on_route(u) and not u.is_the_order(order.resource) and id(u) not in linked
-        ]
-
     def continued_by(self, order: NormalisedOrder) -> MedicationUse | None:
         """An order that continues the therapy past this one: any current order on the route (linked or not)."""
-        return next((u for u in self.history.every if u.is_active_order and self.on_route(u) and not u.is_the_order(order.resource)), None)
+        return next((u for u in self.active if not u.is_the_order(order.resource)), None)
+
+
+def describe_orders(course: Course, shown: list[MedicationUse], count: int) -> str:
+    """'rx-po-prn (30 mg/day)', 'a (60 mg/day), b (30 mg/day) and 12 more current orders'."""
+    named = [f"{u.label} ({format_mass(course.daily(u) or 0.0, course.dosing.unit)}/day)" for u in shown]
+    rest = count - len(shown)
+    if rest > 0:
+        return ", ".join(named) + f" and {rest} more current order{'s' if rest > 1 else ''}"
+    return " and ".join(named) if len(named) <= 2 else ", ".join(named[:-1]) + " and " + named[-1]

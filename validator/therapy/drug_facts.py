@@ -19,14 +19,18 @@ class DrugFacts:
     def __init__(self, context: PatientContext, profile: Profile) -> None:
         self.context = context
         self.profile = profile
+        self._courses: dict[int, Course] = {}
 
     @cached_property
     def history(self) -> History:
         return History.build(self.context, self.profile)
 
     def course(self, dosing: RouteDosing) -> Course:
-        """The drug on one route (one dosing block), as the therapy rules follow it."""
-        return Course(self.history, self.profile, dosing)
+        """The drug on one route (one dosing block), as the therapy rules follow it; built once per block."""
+        found = self._courses.get(id(dosing))
+        if found is None:
+            found = self._courses[id(dosing)] = Course(self.history, self.profile, dosing)
+        return found
 
     @cached_property
     def condition_origin(self) -> str | None:
