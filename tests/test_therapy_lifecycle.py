@@ -14,7 +14,7 @@ from validator.therapy.course import Course
 
 from .conftest import oral_order, rules_of
 from .test_bundle_scaling import _bundle
-from .therapy_support import codes_of, only, resource, scenario, severity
+from .therapy_support import codes_of, findings_of, only, resource, scenario, severity
 
 # --- 6. the lifecycle table -----------------------------------------------------------------------------------
 
@@ -251,3 +251,13 @@ def test_concurrent_orders_cost_linear_work_and_short_messages(monkeypatch: pyte
         duplicates = [f for f in report.findings if f.rule == "duplicate-therapy"]
         assert len(duplicates) == n and all(f"{n - 4} more current orders" in f.text for f in duplicates)
         assert calls <= 12 * n, f"{calls} route checks for {n} orders"
+
+
+def test_a_stop_with_no_route_warns_for_the_route_the_record_shows_not_every_route() -> None:
+    bundle = scenario("it-order-stopped")  # on intrathecal therapy since 2023 (MedicationStatement)
+    del resource(bundle, "rx-it-1")["dosageInstruction"][0]["route"]
+    resource(bundle, "rx-it-1")["contained"][0].pop("form", None)  # nor a form to infer it from
+    found = [f for f in findings_of(bundle, "rx-it-1") if f.rule == "abrupt-discontinuation"]
+    assert [("intrathecal order" in f.text, severity(f)) for f in found] == [(True, "error")]
+    alone = [f for f in check(oral_order(status="stopped", dosageInstruction=[])).findings if f.rule == "abrupt-discontinuation"]
+    assert len(alone) == 2  # nothing on record: every route's warning (fail safe)

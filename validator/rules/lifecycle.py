@@ -64,7 +64,12 @@ def abrupt_discontinuation(order: NormalisedOrder, context: RuleContext, profile
     """
     if not order.lifecycle.stops:
         return
-    for route, dosing in _blocks(order, profile):
+    blocks = _blocks(order, profile)
+    if not any(d.route.route in profile.dosing for d in order.dosages):
+        # no route written: warn for the routes the record shows the patient on, when it shows any
+        on_record = [(r, d) for r, d in blocks if (c := course_of(context, profile, d)) is not None and c.has_record_before(order)]
+        blocks = on_record or blocks
+    for route, dosing in blocks:
         if not dosing.discontinuation_warning:
             continue
         course = course_of(context, profile, dosing)

@@ -81,6 +81,10 @@ class Course:
                 return use
         return None
 
+    def has_record_before(self, order: NormalisedOrder) -> bool:
+        """Any earlier order or statement on this route."""
+        return any(self.on_route(u) for u in self.history.before(order))
+
     def continued_by(self, order: NormalisedOrder) -> MedicationUse | None:
         """An order that continues the therapy past this one: any current order on the route (linked or not)."""
         return next((u for u in self.active if not u.is_the_order(order.resource)), None)

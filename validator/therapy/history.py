@@ -60,7 +60,11 @@ class MedicationUse:
 
     @property
     def label(self) -> str:
-        return getattr(self.resource, "id", None) or self.kind
+        """How messages name it: its id, else its kind and date."""
+        own = getattr(self.resource, "id", None)
+        if own:
+            return str(own)
+        return f"the {self.kind} of {self.when.date().isoformat()}" if self.when is not None else f"an undated {self.kind}"
 
     @classmethod
     def of(cls, resource: Any, profile: Profile, resolve: Any) -> MedicationUse:
