@@ -261,3 +261,14 @@ def test_a_stop_with_no_route_warns_for_the_route_the_record_shows_not_every_rou
     assert [("intrathecal order" in f.text, severity(f)) for f in found] == [(True, "error")]
     alone = [f for f in check(oral_order(status="stopped", dosageInstruction=[])).findings if f.rule == "abrupt-discontinuation"]
     assert len(alone) == 2  # nothing on record: every route's warning (fail safe)
+
+
+def test_an_unverifiable_route_with_a_strength_and_an_unreadable_dose_is_still_one_warning() -> None:
+    bundle = scenario("transdermal-unknown-product")
+    order = resource(bundle, "rx-td")
+    order["medicationCodeableConcept"] = {"text": "Baclofen 5% (50 mg/g) transdermal cream, compounded"}
+    order.pop("medicationReference", None)
+    order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {"value": 1, "unit": "application"}
+    assert codes_of(bundle, "rx-td") == ["route-unverified"]
+    order["dosageInstruction"][0]["route"] = {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]}
+    assert "route-unverified" not in codes_of(bundle, "rx-td")  # by mouth the same order is checked (and fails)

@@ -40,6 +40,9 @@ def dose_problems(order: NormalisedOrder, context: RuleContext, profile: Profile
     if not order.dosages:
         yield say("dose.no-dosage", ("dosageInstruction",), _UNCOMPUTABLE)
     for dose in order.dosages:
+        route = profile.routes.get(dose.route.route or "")
+        if route is not None and not route.verifiable:
+            continue  # route-unverified already says this route cannot be checked
         for problem in dose.problems:
             yield say(f"dosage.{problem.rule}", problem.location, _UNCOMPUTABLE, reason=_capitalised(problem.reason))
     for note in order.notes:

@@ -47,7 +47,7 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: RuleContext, pro
     Fix: choose a product from the catalogue the finding lists.
     """
     medication = order.medication
-    if medication.strength is None or medication.product is not None:
+    if medication.strength is None or medication.product is not None or unverifiable_only(order, profile):
         return
     # The form decides which products are candidates; the order's route only narrows an unknown form,
     # and only when that route is one the drug may be given by (a wrong route has its own rule).
