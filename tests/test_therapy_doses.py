@@ -171,3 +171,13 @@ def test_a_bolus_once_a_pump_runs_is_not_screening() -> None:
         {"rateQuantity": {"value": 100, "unit": "mcg/day", "system": "http://unitsofmeasure.org", "code": "ug/d"}}
     ]
     assert "screening-dose-high" not in codes_of(bundle, "rx-s2")
+
+
+def test_far_above_any_reported_dose_is_a_probable_slip_and_just_above_the_maximum_is_not() -> None:
+    bundle = scenario("it-rate-mcg-per-day-ok")
+    rate = resource(bundle, "rx-it-1")["dosageInstruction"][0]["doseAndRate"][0]["rateQuantity"]
+    rate["value"] = 5000  # 5000 mcg/day: no unit or time slip explains it, beyond the 2000 mcg/day ever reported
+    finding = only(bundle, "rx-it-1", "daily-dose-exceeds-maximum")
+    assert severity(finding) == "error" and "probably a programming or transcription error" in finding.text
+    rate["value"] = 1200
+    assert "probably" not in only(bundle, "rx-it-1", "daily-dose-exceeds-maximum").text

@@ -96,6 +96,12 @@ MESSAGES: dict[str, Message] = {
         "The order has no dosage instructions, so the dose checks did not run.",
     ),
     "dose.above-maximum": Message("daily-dose-exceeds-maximum", "Daily dose {daily} exceeds the {maximum}/day {route} maximum ({basis})."),
+    "dose.above-plausible": Message(
+        "daily-dose-exceeds-maximum",
+        "Daily dose {daily} exceeds the {maximum}/day {route} maximum and every reported {route} dose (up to {high}/day): "
+        "probably a programming or transcription error ({basis}).",
+        "Daily dose {daily} exceeds the {maximum}/day {route} maximum and every reported dose: probably an error.",
+    ),
     "dose.combined-above-maximum": Message(
         "daily-dose-exceeds-maximum",
         "Daily dose {total} from this order ({own}/day) and {others} exceeds the {maximum}/day {route} maximum.",

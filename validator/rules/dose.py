@@ -89,15 +89,7 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
         maximum = dosing.maximum_daily
         if maximum is not None and combined > maximum.value * (1 + 1e-9):
             if not count:
-                yield say(
-                    "dose.above-maximum",
-                    total.location,
-                    maximum.source,
-                    daily=format_mass(total.mg, dosing.unit),
-                    maximum=format_mass(maximum.value, dosing.unit),
-                    route=route,
-                    basis=total.basis,
-                )
+                yield _above_maximum(total, dosing, route)
                 continue
             named = describe_orders(course, shown, count)
             yield say(
@@ -113,6 +105,25 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
             )
             continue
         yield from _above_age_band(order, context, dosing, total, (route, combined))
+
+
+def _above_maximum(total: DailyTotal, dosing: RouteDosing, route: str) -> Finding:
+    """One order over the maximum; beyond a plausible ceiling the profile sets above the maximum, a probable slip."""
+    assert dosing.maximum_daily is not None
+    plausible = dosing.plausible_daily
+    args = {"daily": format_mass(total.mg, dosing.unit), "maximum": format_mass(dosing.maximum_daily.value, dosing.unit)}
+    if plausible is not None and plausible.high > dosing.maximum_daily.value and total.mg > plausible.high * (1 + 1e-9):
+        source = f"{dosing.maximum_daily.source}; {plausible.source}"
+        return say(
+            "dose.above-plausible",
+            total.location,
+            source,
+            route=route,
+            high=format_mass(plausible.high, dosing.unit),
+            basis=total.basis,
+            **args,
+        )
+    return say("dose.above-maximum", total.location, dosing.maximum_daily.source, route=route, basis=total.basis, **args)
 
 
 def _above_age_band(
