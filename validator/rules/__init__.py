@@ -11,7 +11,7 @@ from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
-from . import concurrent, context_gap, dose, identity, interactions, lifecycle, patient, route, titration
+from . import concurrent, context_gap, dose, identity, interactions, lifecycle, patient, route, screening, titration
 
 Rule = Callable[[NormalisedOrder, RuleContext, Profile], Iterator[Finding]]
 
@@ -27,7 +27,7 @@ RULES: list[Rule] = [
     dose.daily_dose_exceeds_maximum,
     concurrent.duplicate_therapy,
     dose.daily_dose_above_usual,
-    dose.screening_dose_high,
+    screening.screening_dose_high,
     titration.starting_dose_high,
     titration.titration_too_fast,
     lifecycle.abrupt_discontinuation,
