@@ -26,6 +26,7 @@ from .therapy_support import codes_of, findings_of, only, resource, scenario, se
         ("on-hold", True, False, True),
         ("stopped", False, False, True),
         ("completed", False, False, False),
+        ("ended", False, False, False),
         ("cancelled", False, False, False),
         ("draft", True, False, False),
         ("unknown", True, True, False),

@@ -23,11 +23,6 @@ class Lifecycle:
     do_not_perform: bool = False  # an instruction not to give the drug
     for_adverse_reaction: bool = False  # its statusReason names a suspected allergy, intolerance or adverse reaction
 
-    @property
-    def name(self) -> str:
-        """How messages call it: the status, or 'do not perform'."""
-        return "do-not-perform" if self.do_not_perform else self.status
-
 
 # status -> (judged, active, stops, history). MedicationRequest and MedicationStatement statuses (R4 and R5).
 # on-hold is judged (when it resumes it is this dose) and interrupts therapy; unknown counts as active, fail safe
@@ -38,6 +33,7 @@ _TABLE: dict[str, tuple[bool, bool, bool, bool]] = {
     "on-hold": (True, False, True, True),
     "stopped": (False, False, True, True),
     "completed": (False, False, False, True),
+    "ended": (False, False, False, True),  # R5: the order's course ended (a normal end, like completed)
     "cancelled": (False, False, False, False),
     "unknown": (True, True, False, True),
     # MedicationStatement only
