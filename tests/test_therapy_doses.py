@@ -181,3 +181,21 @@ def test_far_above_any_reported_dose_is_a_probable_slip_and_just_above_the_maxim
     assert severity(finding) == "error" and "probably a programming or transcription error" in finding.text
     rate["value"] = 1200
     assert "probably" not in only(bundle, "rx-it-1", "daily-dose-exceeds-maximum").text
+
+
+def test_a_pump_rate_in_ml_with_no_concentration_says_the_dose_checks_did_not_run() -> None:
+    # fail safe (and no crash): 0.4 mL/day of a product whose strength is stated nowhere
+    bundle = scenario("it-refill-concentration-change")
+    medication = resource(bundle, "rx-it-refill")["contained"][0]
+    del medication["ingredient"]
+    medication["code"]["text"] = "Baclofen intrathecal"
+    codes = codes_of(bundle, "rx-it-refill")
+    assert "strength-unverified" in codes and "no-issues" not in codes
+    unverified = [f for f in findings_of(bundle, "rx-it-refill") if f.rule == "strength-unverified"]
+    assert any("needs the product concentration" in f.text for f in unverified)
+
+
+def test_a_previous_record_dated_centuries_ago_is_still_bounded_and_never_crashes() -> None:
+    bundle = scenario("it-long-gap-jump")
+    resource(bundle, "rx-it-prev")["authoredOn"] = "0001-01-01"  # garbage in: still one adjustment at most
+    assert "titration-too-fast" in codes_of(bundle, "rx-it-refill")

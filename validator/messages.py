@@ -240,7 +240,7 @@ MESSAGES: dict[str, Message] = {
 
 # A value a normaliser could not read (normalise.types.Unavailable) is reported under the code it names,
 # with one wording per code: the mapping from reason to code is this table, declared by the rule that uses it.
-for _code in ("dose-unverified", "dose-unit-invalid", "frequency-unverified"):
+for _code in ("dose-unverified", "dose-unit-invalid", "frequency-unverified", "strength-unverified"):
     MESSAGES[f"dosage.{_code}"] = Message(_code, "{reason}, so the dose checks did not run for this dosage.")
 for _code in ("dose-unverified", "frequency-unverified", "input-invalid"):
     MESSAGES[f"dropped-value.{_code}"] = Message(_code, "{reason} (at {where}).")

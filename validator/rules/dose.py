@@ -25,10 +25,11 @@ def daily_totals(order: NormalisedOrder) -> list[DailyTotal]:
     return order.daily_totals
 
 
-@emits("dose-unverified", "dose-unit-invalid", "frequency-unverified", "input-invalid")
+@emits("dose-unverified", "dose-unit-invalid", "frequency-unverified", "strength-unverified", "input-invalid")
 def dose_problems(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """What it checks: every dose or timing that could not be read: no dosage at all, no dose, a unit that is no
-    amount of drug, no usable timing, or a number that is NaN or Infinity.
+    amount of drug, no usable timing, a dose in mL or tablets with no strength to convert it, or a number that is NaN
+    or Infinity.
     Why: a daily dose that cannot be computed cannot be checked against the limits (fail safe). The code says
     which value was missing (messages.py: dosage.* and dropped-value.*). Source: FHIR R4 Dosage and decimal.
     Example that fires: examples/orders/oral-no-dose.json examples/orders/oral-no-timing.json

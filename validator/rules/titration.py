@@ -256,7 +256,8 @@ def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> It
     if step.days < 1 - _EPS:
         allowed, limit, source = 0.0, "no increase within 24 h of the previous one", daily.source
     else:
-        allowed = ((1 + daily.high / 100) ** step.days - 1) * 100
+        # compounded per day; the exponent is bounded (a year) so a date decades off cannot overflow
+        allowed = ((1 + daily.high / 100) ** min(step.days, 365.0) - 1) * 100
         limit, source = f"at most +{format_number(daily.high)}% a day", daily.source
         if refill is not None and allowed > refill.increase.high:
             allowed = refill.increase.high
