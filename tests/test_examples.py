@@ -16,13 +16,9 @@ from validator import check
 from .conftest import ROOT, rules_of
 
 EXAMPLES = ROOT / "examples"
-# Skipped until the therapy rules land (issue 11): examples/therapy holds the therapy-over-time scenarios with
-# the codes the new rules must give, in EXPECTED.pending.json; it becomes EXPECTED.json with those rules.
-PENDING = EXAMPLES / "therapy"
 CASES = [
     (expected_file.parent / name, expected)
     for expected_file in sorted(EXAMPLES.rglob("EXPECTED.json"))
-    if PENDING not in expected_file.parents
     for name, expected in json.loads(expected_file.read_text()).items()
 ]
 
@@ -31,7 +27,6 @@ def test_examples_are_many_and_all_recorded() -> None:
     recorded = {path.resolve() for path, _ in CASES}
     on_disk = {p.resolve() for p in EXAMPLES.rglob("*") if p.suffix in (".json", ".ndjson") and p.name != "EXPECTED.json"}
     on_disk = {p for p in on_disk if "cds-hooks" not in p.parts}  # CDS Hooks requests are tested by their own suite
-    on_disk = {p for p in on_disk if PENDING.resolve() not in p.parents}  # until the therapy rules land
     assert len(recorded) >= 15
     assert on_disk <= recorded, f"examples with no expectation: {sorted(map(str, on_disk - recorded))}"
 
@@ -45,12 +40,10 @@ def test_example_yields_its_recorded_rules(path: Path, expected: list) -> None:
         assert sorted(rules_of(check(path.read_bytes()))) == expected
 
 
-def test_pending_therapy_scenarios_are_readable_and_all_recorded() -> None:
-    # until the therapy rules land their codes cannot be asserted; each scenario must still be a Bundle the
-    # engine reads (no input-invalid) and must have its expected codes written down
-    expected = json.loads((PENDING / "EXPECTED.pending.json").read_text())
-    scenarios = sorted(p.name for p in PENDING.glob("*.json") if p.name != "EXPECTED.pending.json")
-    assert len(scenarios) >= 30
+def test_therapy_scenarios_are_all_recorded() -> None:
+    # examples/therapy (issue 11): each dangerous case beside its safe look-alike, every scenario with its codes
+    therapy = EXAMPLES / "therapy"
+    expected = json.loads((therapy / "EXPECTED.json").read_text())
+    scenarios = sorted(p.name for p in therapy.glob("*.json") if p.name != "EXPECTED.json")
+    assert len(scenarios) >= 40
     assert scenarios == sorted(expected)
-    for name in scenarios:
-        assert "input-invalid" not in rules_of(check((PENDING / name).read_bytes())), name

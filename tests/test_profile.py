@@ -264,7 +264,8 @@ def test_made_up_drug_routes_forms_and_stop(zorbafen_dir: Path) -> None:
     assert "route-form-mismatch" in rules_of(validator.check(eye, profiles=profiles))
     stopped = validator.check(zorbafen_order(status="stopped"), profiles=profiles)
     assert [f.text for f in stopped.findings if f.rule == "abrupt-discontinuation"] == [
-        "This order is stopped outright with no taper: stopping zorbafen suddenly makes people sneeze (invented)."
+        "This oral order is stopped and no other oral Zorbafen order continues it: stopping zorbafen suddenly makes people "
+        "sneeze (invented)."
     ]
 
 

@@ -27,12 +27,7 @@ from .conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 ORDER_EXAMPLES = sorted(
-    p
-    for p in EXAMPLES.rglob("*")
-    if p.suffix in (".json", ".ndjson")
-    and p.name != "EXPECTED.json"
-    and "cds-hooks" not in p.parts
-    and "therapy" not in p.parts  # examples/therapy: expectations pending until the therapy rules land (tests/test_examples.py)
+    p for p in EXAMPLES.rglob("*") if p.suffix in (".json", ".ndjson") and p.name != "EXPECTED.json" and "cds-hooks" not in p.parts
 )
 
 
@@ -52,7 +47,7 @@ def _watched_run(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str,
                 emitted[doc_of(rule).name].add(finding.rule)
                 yield finding
 
-        watched.codes = codes_of(rule)
+        watched.__dict__.update(rule.__dict__)  # its declared codes and its every_order mark
         return watched
 
     monkeypatch.setattr(rules_module, "RULES", [watch(r) for r in RULES])

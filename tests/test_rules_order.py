@@ -360,6 +360,8 @@ def test_daily_dose_above_usual_does_not_repeat_the_maximum() -> None:
 
 def _bolus(value: float, unit: str, display: str | None = None) -> dict[str, Any]:
     order = intrathecal_order()
+    # drawn from the 50 mcg/mL screening ampoule (a maintenance-strength product is its own error: test_therapy_*)
+    order["contained"][0]["ingredient"][0]["strength"]["numerator"]["value"] = 50
     order["dosageInstruction"][0]["timing"] = {"repeat": {"count": 1}}
     order["dosageInstruction"][0]["doseAndRate"] = [{"doseQuantity": qty(value, unit, display)}]
     return order
@@ -384,7 +386,7 @@ def test_screening_dose_high_does_not_fire_for_continuous_infusion() -> None:
 # --- lifecycle --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", ["stopped", "cancelled"])
+@pytest.mark.parametrize("status", ["stopped", "on-hold"])
 def test_abrupt_discontinuation(status: str) -> None:
     issue = issue_of(oral_order(status=status), "abrupt-discontinuation")
     assert issue.severity == "warning"
@@ -399,7 +401,8 @@ def test_abrupt_discontinuation_intrathecal_cites_the_boxed_warning() -> None:
     assert "boxed warning" in issue.details.text
 
 
-@pytest.mark.parametrize("status", ["active", "on-hold", "completed", "draft"])
+# cancelled: withdrawn before any administration (FHIR), so nothing is withdrawn from the patient
+@pytest.mark.parametrize("status", ["active", "completed", "draft", "cancelled", "entered-in-error"])
 def test_abrupt_discontinuation_does_not_fire_otherwise(status: str) -> None:
     assert "abrupt-discontinuation" not in codes(oral_order(status=status))
 

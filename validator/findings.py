@@ -30,7 +30,12 @@ _RULES = [
     RuleInfo("not-in-scope", "information", "informational", "the order is for a medication no loaded profile covers", "never"),
     RuleInfo("medication-unidentified", "warning", "incomplete", "the medication cannot be identified"),
     RuleInfo("route-not-permitted", "error", "business-rule", "a route the profile forbids or does not list"),
-    RuleInfo("route-unverified", "warning", "incomplete", "no route given or recognised, and none can be inferred from the product"),
+    RuleInfo(
+        "route-unverified",
+        "warning",
+        "incomplete",
+        "no route given or recognised (and none can be inferred from the product), or a route the profile lists as unverifiable",
+    ),
     RuleInfo("route-form-mismatch", "error", "business-rule", "route and product form disagree"),
     RuleInfo(
         "formulation-not-in-catalog",
@@ -51,7 +56,14 @@ _RULES = [
     RuleInfo("starting-dose-high", "warning", "business-rule", "a first order above the profile's starting dose"),
     RuleInfo("titration-too-fast", "warning", "business-rule", "a dose increase sooner, or larger, than the titration rule allows"),
     RuleInfo("screening-dose-high", "warning", "business-rule", "an intrathecal screening bolus above the profile's screening dose"),
-    RuleInfo("abrupt-discontinuation", "warning", "business-rule", "the order stops therapy with no taper"),
+    RuleInfo("abrupt-discontinuation", "warning", "business-rule", "the order stops or interrupts therapy and no other order continues it"),
+    RuleInfo("taper-too-fast", "warning", "business-rule", "a taper reaches zero faster than the profile's minimum taper"),
+    RuleInfo(
+        "duplicate-therapy",
+        "warning",
+        "business-rule",
+        "another active order for the same drug and route is in context; the daily checks use the combined total",
+    ),
     RuleInfo("pediatric-safety-not-established", "warning", "business-rule", "patient younger than the profile's minimum age"),
     RuleInfo("renal-impairment", "warning", "business-rule", "renal impairment in context"),
     RuleInfo("pregnancy", "warning", "business-rule", "patient is pregnant"),
@@ -72,6 +84,13 @@ _RULES = [
     ),
     RuleInfo("text-not-read", "warning", "too-long", "a free text longer than medval reads; the checks that use it ran without it"),
     RuleInfo("check-not-finished", "error", "too-costly", "the request used its CPU budget before this order was checked"),
+    RuleInfo(
+        "order-void",
+        "information",
+        "informational",
+        "the order is marked entered-in-error: void, so it was not clinically checked",
+        "never",  # nothing to act on while ordering; an OperationOutcome still says the order was not checked
+    ),
     RuleInfo("no-issues", "information", "informational", "nothing to report", "never"),
     RuleInfo(
         "sig-mismatch", "warning", "business-rule", "the order's free-text instructions disagree with its coded dose, frequency or route"

@@ -38,6 +38,11 @@ MESSAGES: dict[str, Message] = {
         "The order names no medication medval can identify (no code, no text, no resolvable reference).",
         "The order names no medication medval can identify.",
     ),
+    "order.void": Message(
+        "order-void",
+        "This order is marked entered-in-error: it is void, so it was not clinically checked and counts as no therapy.",
+        "This order is marked entered-in-error: void, not clinically checked.",
+    ),
     "order.no-issues": Message("no-issues", "Nothing to report: the order was checked against the {profile}."),
     "bundle.entry-not-list": Message("input-invalid", "Bundle.entry is not a list."),
     # bounded work per request (validator/limits.py)
@@ -90,6 +95,11 @@ MESSAGES: dict[str, Message] = {
         "No route is given and none can be inferred from the product, so the route checks did not run.",
         "No route is given, so the route checks did not run.",
     ),
+    "route.unverifiable": Message(
+        "route-unverified",
+        "{drug} by the {route} route cannot be checked: {reason} The product, strength and dose checks did not run.",
+        "{drug} by the {route} route cannot be checked: no product or dose to check it against.",
+    ),
     "route.form-mismatch": Message(
         "route-form-mismatch", "This {form} is for {intended} use, but the order gives it by the {route} route."
     ),
@@ -100,6 +110,28 @@ MESSAGES: dict[str, Message] = {
         "The order has no dosage instructions, so the dose checks did not run.",
     ),
     "dose.above-maximum": Message("daily-dose-exceeds-maximum", "Daily dose {daily} exceeds the {maximum}/day {route} maximum ({basis})."),
+    "dose.above-plausible": Message(
+        "daily-dose-exceeds-maximum",
+        "Daily dose {daily} exceeds the {maximum}/day {route} maximum and every reported {route} dose (up to {high}/day): "
+        "probably a programming or transcription error ({basis}).",
+        "Daily dose {daily} exceeds the {maximum}/day {route} maximum and every reported dose: probably an error.",
+    ),
+    "dose.combined-above-maximum": Message(
+        "daily-dose-exceeds-maximum",
+        "Daily dose {total} from this order ({own}/day) and {others} exceeds the {maximum}/day {route} maximum.",
+        "Daily dose {total} from this order and {count} other active order(s) exceeds the {maximum}/day {route} maximum.",
+    ),
+    "dose.above-age-band": Message(
+        "daily-dose-exceeds-maximum",
+        "Daily dose {daily} exceeds {maximum}/day, the highest {route} dose reported at ages {band} (the patient is {age}; "
+        "off-label below the labelled age) ({basis}).",
+        "Daily dose {daily} exceeds {maximum}/day, the highest {route} dose reported at ages {band}.",
+    ),
+    "duplicate.active": Message(
+        "duplicate-therapy",
+        "Also active in the record for {drug} by the {route} route: {others}; the daily checks use the combined {total}/day.",
+        "Also active for {drug} by the {route} route: {others}.",
+    ),
     "dose.above-usual": Message(
         "daily-dose-above-usual",
         "Daily dose {daily} is above the usual {route} range of {low} to {high}/day{qualifier} ({basis}).",
@@ -110,6 +142,34 @@ MESSAGES: dict[str, Message] = {
         "The {route} dose is written in {unit} ({written}, {daily}/day); {route} doses of {drug} are in {low} to {high}/day, "
         "so {meant}/day was probably meant.",
         "The {route} dose ({written}, {daily}/day) is off by a unit factor: {meant}/day was probably meant.",
+    ),
+    "dose.rate-slip": Message(
+        "dose-unit-suspect",
+        "The {route} rate is written as {written} ({daily}/day); {route} doses of {drug} are {low} to {high}/day, so "
+        "{meant}/day was probably meant ({slip}){current}.",
+        "The {route} rate {written} ({daily}/day) looks like a {slip}: {meant}/day was probably meant.",
+    ),
+    "screening.maintenance-strength": Message(
+        "screening-dose-high",
+        "A {route} bolus of {single} ({written} of {strength}) is drawn from a maintenance-strength product; screening uses the "
+        "{screening_strength} product and starts at {first}.",
+        "A {route} bolus of {single} is drawn from a maintenance-strength product ({strength}).",
+    ),
+    "screening.skips-ahead": Message(
+        "screening-dose-high",
+        "A {single} screening bolus follows {given}: the labelled sequence is {steps}, each at least {hours} h after the last, "
+        "so the next step is {expected}.",
+        "A {single} screening bolus skips ahead: after {given} the next step is {expected}.",
+    ),
+    "screening.too-soon": Message(
+        "screening-dose-high",
+        "A {single} screening bolus only {since} h after the {last} bolus; the next screening dose comes at least {hours} h later.",
+    ),
+    "screening.beyond-last-step": Message(
+        "screening-dose-high",
+        "A {single} screening bolus after {given}: the sequence ends at {maximum}; a patient with no response at {maximum} is "
+        "not a candidate for an implanted pump.",
+        "A {single} screening bolus after {given}: the screening sequence ends at {maximum}.",
     ),
     "dose.screening-high": Message("screening-dose-high", "A single {route} bolus of {single} is above the {screening} screening dose."),
     # over time
@@ -130,16 +190,33 @@ MESSAGES: dict[str, Message] = {
         "at least {interval} days apart.",
         "The {route} daily dose goes up from {before} to {after} {days} after the previous order.",
     ),
-    "titration.step": Message(
+    "titration.adjustment": Message(
         "titration-too-fast",
-        "The {route} daily dose goes {direction} from {before} to {after} ({change}) {days} after the previous order ({when}); "
-        "daily adjustments should stay within {low}% to {high}% a day: {why}.",
-        "The {route} daily dose goes {direction} from {before} to {after} ({change}) {days} after the previous order.",
+        "The delivered {route} dose rises from {before}/day to {after}/day ({change}) {days} after the previous record "
+        "({when}){how}; {why}: {limit}.",
+        "The delivered {route} dose rises from {before}/day to {after}/day ({change}) {days} after the previous record.",
+    ),
+    "titration.oral-step": Message(
+        "titration-too-fast",
+        "The {route} daily dose rises from {before} to {after} (+{step}) in {days} ({when}); the labelled titration adds at most "
+        "{max_step}/day every {interval} days.",
+        "The {route} daily dose rises from {before} to {after} (+{step}) in {days}.",
     ),
     "discontinuation.abrupt": Message(
         "abrupt-discontinuation",
-        "This order is {status} outright with no taper: {warning}",
-        "This order is {status} outright with no taper.",
+        "This {route} order is {status} and no other {route} {drug} order continues it: {warning}",
+        "This {route} order is {status} and no other {route} {drug} order continues it.",
+    ),
+    "discontinuation.adverse-reaction": Message(
+        "abrupt-discontinuation",
+        "This {route} order is {status} for a suspected adverse reaction and no other {route} {drug} order continues it: "
+        "{warning} The label allows a rapid withdrawal when a serious adverse reaction justifies it; confirm that it does.",
+        "This {route} order is {status} for a suspected adverse reaction; confirm a rapid withdrawal is justified.",
+    ),
+    "taper.too-fast": Message(
+        "taper-too-fast",
+        "The taper goes from {before}/day to zero in {days} ({steps}); withdraw {drug} over at least {minimum} days.",
+        "The taper goes from {before}/day to zero in {days}; withdraw over at least {minimum} days.",
     ),
     # the patient
     "age.below-minimum": Message(
@@ -204,7 +281,7 @@ MESSAGES: dict[str, Message] = {
 
 # A value a normaliser could not read (normalise.types.Unavailable) is reported under the code it names,
 # with one wording per code: the mapping from reason to code is this table, declared by the rule that uses it.
-for _code in ("dose-unverified", "dose-unit-invalid", "frequency-unverified"):
+for _code in ("dose-unverified", "dose-unit-invalid", "frequency-unverified", "strength-unverified"):
     MESSAGES[f"dosage.{_code}"] = Message(_code, "{reason}, so the dose checks did not run for this dosage.")
 for _code in ("dose-unverified", "frequency-unverified", "input-invalid"):
     MESSAGES[f"dropped-value.{_code}"] = Message(_code, "{reason} (at {where}).")

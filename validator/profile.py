@@ -84,6 +84,7 @@ class RouteDosing:
     adjustment_percent_by_origin: dict[str, Range] = field(default_factory=dict)
     discontinuation_warning: str = ""
     discontinuation_source: str = ""
+    discontinuation_severity: str = ""  # "error" for a boxed warning; empty: the catalogue floor
     # therapy over time (validator/profile_therapy.py); masses in mg like every other dose here
     titration_max_step_daily: Limit | None = None  # largest labelled increase of the daily dose per titration interval
     maximum_single: Limit | None = None  # of the labelled maximum regimen
@@ -439,6 +440,7 @@ def _compile(data: dict[str, Any], path: Path) -> Profile:
             },
             discontinuation_warning=discontinuation.get("warning", ""),
             discontinuation_source=_source(discontinuation),
+            discontinuation_severity=discontinuation.get("severity", ""),
             **compile_therapy_dosing(d, unit, f"dosing.{route_id}"),
         )
 

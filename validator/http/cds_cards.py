@@ -163,6 +163,8 @@ def route_fix(finding: Finding, relative: Location, order: DraftOrder, profile: 
 
 def dose_fix(finding: Finding, relative: Location, order: DraftOrder, profile: Profile) -> Fix | None:
     """A daily dose above the route maximum, from one dose quantity on one schedule: the same schedule at the maximum."""
+    if finding.message != "dose.above-maximum":
+        return None  # a combined total or an age-band limit: scaling this order to the route maximum would not fix it
     k = _dosage_index(relative, ())
     facts = order.facts
     if k is None or facts is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lifecycle import lifecycle_of
 from ..profile import ProfileSet
 from .dose import normalise_dosage
 from .from_text import dosage_readings, fill_from_text
@@ -86,4 +87,5 @@ def normalise_order(resource: Any, profiles: ProfileSet, resolve: Resolver, note
         resource=resource,
         daily_totals=daily_totals(dosages),
         readings=readings,
+        lifecycle=lifecycle_of(resource),
     )

@@ -83,6 +83,25 @@ def quantity_to_mg(
     return mg, is_rate, None
 
 
+def _quantity_text(quantity: Any) -> tuple[str, str]:
+    unit = str(getattr(quantity, "code", None) or getattr(quantity, "unit", None) or "")
+    return f"{getattr(quantity, 'value', '')} {unit}".strip(), unit
+
+
+def rate_as_written(rate_and_dose: Any) -> tuple[str, str]:
+    """(the rate as written, its unit as one string): "400 ug/h", "ug/h"; a Ratio reads "400 ug / 1 d", "ug/d"."""
+    quantity = getattr(rate_and_dose, "rateQuantity", None)
+    if quantity is not None:
+        return _quantity_text(quantity)
+    ratio = getattr(rate_and_dose, "rateRatio", None)
+    if ratio is not None and ratio.numerator is not None and ratio.denominator is not None:
+        top, top_unit = _quantity_text(ratio.numerator)
+        bottom, bottom_unit = _quantity_text(ratio.denominator)
+        per = finite_number(getattr(ratio.denominator, "value", None))
+        return f"{top} / {bottom}", (f"{top_unit}/{bottom_unit}" if per == 1 else "")
+    return "", ""
+
+
 def _rate_to_mg_per_day(
     rate_and_dose: Any, strength: Strength | None, profile: Profile, where: Location
 ) -> tuple[float | None, Unavailable | None]:
@@ -157,7 +176,7 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
     strength = medication.strength
     problems: list[Unavailable] = []
     single_mg = daily_from_rate = None
-    written = written_unit = ""
+    written = written_unit = rate_written = rate_unit = ""
     is_rate = False
 
     picked = _pick_dose_and_rate(dosage)
@@ -186,6 +205,7 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
             problems.append(problem)
         elif rate_mg is not None and daily_from_rate is None:
             daily_from_rate, is_rate = rate_mg, True
+            rate_written, rate_unit = rate_as_written(entry)
     if picked is None or (single_mg is None and daily_from_rate is None and not problems):
         problems.append(Unavailable("dose-unverified", "no dose is given", where))
 
@@ -226,6 +246,8 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
         written_unit=written_unit,
         daily_basis=basis,
         times_a_day=times_a_day,
+        rate_written=rate_written,
+        rate_unit=rate_unit,
         is_rate=is_rate,
         sequence=sequence,
         problems=tuple(problems),

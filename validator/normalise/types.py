@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..findings import Location, Unavailable, fhirpath
+from ..lifecycle import Lifecycle, lifecycle_of
 
 if TYPE_CHECKING:
     from ..profile import Product, Profile
@@ -98,6 +99,8 @@ class DoseFacts:
     read_from_text: str = ""  # the instruction the dose or timing was read from (coded ones missing); location is its element
     per_kg: Any = None  # normalise.weight.PerKg: a dose per kg of body weight (and the calculated dose sent beside it)
     weight_kg: float | None = None  # the patient's weight the per-kg dose was turned into an amount with
+    rate_written: str = ""  # a rate as written, "400 ug/h" (rateQuantity, rateRatio, or a rate in doseQuantity)
+    rate_unit: str = ""  # its unit as one string, "ug/h"
 
     @property
     def expression(self) -> str:
@@ -128,3 +131,4 @@ class NormalisedOrder:
     resource: Any = None  # the parsed model, for rules that need history (ids, dates)
     daily_totals: list[DailyTotal] = field(default_factory=list)  # per route; three rules read them
     readings: list[Any] = field(default_factory=list)  # SigReadings of each dosage's text and patientInstruction
+    lifecycle: Lifecycle = field(default_factory=lambda: lifecycle_of(None))  # what its status and doNotPerform mean

@@ -11,11 +11,12 @@ from ..context import RuleContext
 from ..findings import Finding
 from ..normalise import NormalisedOrder
 from ..profile import Profile
-from . import context_gap, dose, identity, interactions, lifecycle, patient, route, sig, titration, weight
+from . import concurrent, context_gap, dose, identity, interactions, lifecycle, patient, route, screening, sig, titration, weight
 
 Rule = Callable[[NormalisedOrder, RuleContext, Profile], Iterator[Finding]]
 
 RULES: list[Rule] = [
+    lifecycle.order_void,
     identity.strength_unverified,
     identity.formulation_not_in_catalog,
     route.route_not_permitted,
@@ -25,12 +26,14 @@ RULES: list[Rule] = [
     weight.weight_based_dose,
     dose.dose_unit_suspect,
     dose.daily_dose_exceeds_maximum,
+    concurrent.duplicate_therapy,
     dose.daily_dose_above_usual,
-    dose.screening_dose_high,
+    screening.screening_dose_high,
     sig.sig_mismatch,
     titration.starting_dose_high,
     titration.titration_too_fast,
     lifecycle.abrupt_discontinuation,
+    lifecycle.taper_too_fast,
     patient.hypersensitivity,
     patient.pediatric_safety,
     patient.renal_impairment,
@@ -44,5 +47,10 @@ RULES: list[Rule] = [
 
 
 def run_rules(order: NormalisedOrder, context: RuleContext, profile: Profile, rules: list[Rule] | None = None) -> list[Finding]:
-    findings = [finding for rule in (rules or RULES) for finding in rule(order, context, profile)]
+    """Every rule's findings; an order not judged for dose findings (stopped, completed, cancelled, void,
+    do-not-perform: validator.lifecycle) meets only the rules marked to run on every order."""
+    chosen = rules or RULES
+    if not order.lifecycle.judged:
+        chosen = [rule for rule in chosen if getattr(rule, "every_order", False)]
+    findings = [finding for rule in chosen for finding in rule(order, context, profile)]
     return sig.mark_read_from_text(findings, order)

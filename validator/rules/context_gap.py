@@ -17,7 +17,7 @@ PREGNANCY = "pregnancy and lactation"
 ALLERGY = "allergies (hypersensitivity)"
 CONDITIONS = "conditions (condition-not-recommended, condition-caution)"
 INTERACTIONS = "interactions with other medications"
-HISTORY = "starting dose and titration history"
+HISTORY = "therapy history (starting dose, titration, screening sequence, tapers, other current orders of the drug)"
 
 PATIENT_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS, HISTORY)
 RECORD_CHECKS = (AGE, RENAL, PREGNANCY, ALLERGY, CONDITIONS, INTERACTIONS)

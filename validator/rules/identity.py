@@ -10,6 +10,7 @@ from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import Profile
 from .registry import emits
+from .route import unverifiable_only
 
 _TOLERANCE = 1e-6
 
@@ -26,7 +27,7 @@ def strength_unverified(order: NormalisedOrder, context: RuleContext, profile: P
     Fix: name the product by a product code (RxNorm SCD/SBD) or give the ingredient strength.
     """
     medication = order.medication
-    if medication.problem is not None:
+    if medication.problem is not None and not unverifiable_only(order, profile):
         yield say(
             "identity.strength-unverified",
             medication.location,
@@ -46,7 +47,7 @@ def formulation_not_in_catalog(order: NormalisedOrder, context: RuleContext, pro
     Fix: choose a product from the catalogue the finding lists.
     """
     medication = order.medication
-    if medication.strength is None or medication.product is not None:
+    if medication.strength is None or medication.product is not None or unverifiable_only(order, profile):
         return
     # The form decides which products are candidates; the order's route only narrows an unknown form,
     # and only when that route is one the drug may be given by (a wrong route has its own rule).

@@ -7,6 +7,7 @@ Every threshold, code list and sentence comes from the profile's `context` secti
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from ..context import PatientContext, RuleContext
@@ -15,6 +16,7 @@ from ..findings import Finding, Location
 from ..messages import say
 from ..normalise import NormalisedOrder
 from ..profile import GroupRule, Profile
+from ..profile_therapy import AnswerList
 from ..units import format_number
 from .registry import emits
 
@@ -47,33 +49,35 @@ def _quote(items: list[str]) -> str:
 
 @emits("pediatric-safety-not-established", "patient-context-unavailable")
 def pediatric_safety(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """What it checks: the patient is younger than the profile's minimum age on the order's date (a birth date that
-    gives no age says the check did not run).
-    Why: safety and efficacy are not established below that age. Source: the profile's minimum age (for
-    baclofen, 12 years, StatPearls Baclofen monograph).
-    Example that fires: examples/context/pediatric.json
-    Example that does not fire: examples/context/no-issues-with-context.json
+    """What it checks: the patient is younger than the minimum age for the order's route on the order's date (the
+    profile-wide minimum when the route has none; a birth date that gives no age says the check did not run).
+    Why: safety and efficacy are not established below that age. Source: the profile's minimum ages (for
+    baclofen, 12 years oral, StatPearls Baclofen monograph; 4 years intrathecal, Gablofen label 1).
+    Example that fires: examples/context/pediatric.json examples/therapy/age-6-oral.json
+    Example that does not fire: examples/context/no-issues-with-context.json examples/therapy/age-6-intrathecal-ok.json
     Fix: confirm specialist direction, or choose a drug studied in children.
     """
     record = _record(context)
-    if record is None or record.patient is None or profile.minimum_age is None:
+    limits = [m for m in (profile.minimum_age_for(r) for r in sorted(_order_routes(order))) if m is not None]
+    minimum = max(limits, key=lambda m: m.value) if limits else profile.minimum_age  # the strictest route applies
+    if record is None or record.patient is None or minimum is None:
         return
     on = F.order_date(order)
     birth_date = getattr(record.patient, "birthDate", None)
     age = F.age_years(birth_date, on)
     if age is None and birth_date is not None:  # a birth date after the order (or unreadable): say the check did not run
-        yield say("age.unreadable", ("subject",), profile.minimum_age.source, birth_date=birth_date, on=on.date().isoformat())
+        yield say("age.unreadable", ("subject",), minimum.source, birth_date=birth_date, on=on.date().isoformat())
         return
-    if age is None or age >= profile.minimum_age.value:
+    if age is None or age >= minimum.value:
         return
     yield say(
         "age.below-minimum",
         ("subject",),
-        profile.minimum_age.source,
+        minimum.source,
         age=age,
         on=on.date().isoformat(),
         drug=profile.title,
-        minimum=format_number(profile.minimum_age.value),
+        minimum=format_number(minimum.value),
     )
 
 
@@ -125,26 +129,50 @@ def _unit_text(unit: str) -> str:
     return unit.replace("{", "").replace("}", "").replace("_", " ")
 
 
-def _recorded_state(order: NormalisedOrder, context: RuleContext, rule: GroupRule | None) -> Iterator[Finding]:
+def _answer(observation: Any, answers: AnswerList) -> tuple[datetime, str] | None:
+    """(when, meaning) of an observation that answers the list's question, with a coded answer the list knows."""
+    if answers.observation not in F.codings(getattr(observation, "code", None)) or not F.observation_usable(observation):
+        return None
+    meanings = [answers.meaning(system, code) for system, code in F.codings(getattr(observation, "valueCodeableConcept", None))]
+    meaning = next((m for m in meanings if m is not None), None)
+    when = F.observation_time(observation)
+    return (when, meaning) if meaning is not None and when is not None else None
+
+
+def _superseded(observation: Any, record: PatientContext, answers: AnswerList | None) -> bool:
+    """A positive answer (pregnant) that a newer negative answer to the same question replaces."""
+    mine = _answer(observation, answers) if answers is not None else None
+    if mine is None:
+        return False
+    later = [a for a in (_answer(o, answers) for o in record.observations if o is not observation) if a and a[0] > mine[0]]
+    return bool(later) and max(later)[1] == "negative"
+
+
+def _recorded_state(
+    order: NormalisedOrder, context: RuleContext, rule: GroupRule | None, answers: AnswerList | None = None
+) -> Iterator[Finding]:
     record = _record(context)
     if record is None or rule is None:
         return
     found = [F.describe(c.code) for c, _ in F.matching_conditions(record, rule.groups)]
-    found += [F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups)]
+    found += [
+        F.describe(o.valueCodeableConcept) for o, _ in F.matching_observations(record, rule.groups) if not _superseded(o, record, answers)
+    ]
     if found:
         yield say(f"recorded-state.{rule.rule}", ("subject",), rule.source, found=_quote(found), text=_sentence(rule.text))
 
 
 @emits("pregnancy")
 def pregnancy(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """What it checks: the patient's record shows a pregnancy (condition or pregnancy-status observation).
+    """What it checks: the patient's record shows a pregnancy (condition, or a pregnancy-status observation whose
+    coded answer, LOINC answer list or SNOMED CT, means pregnant and is not replaced by a newer 'not pregnant').
     Why: the drug's use in pregnancy needs weighing of risk and benefit. Source: the profile's pregnancy entry
-    (for baclofen, StatPearls Baclofen monograph, Warning/Precautions).
-    Example that fires: examples/context/pregnancy.json
-    Example that does not fire: examples/context/no-issues-with-context.json
+    (for baclofen, StatPearls Baclofen monograph, Warning/Precautions) and its pregnancy-status answer list.
+    Example that fires: examples/context/pregnancy.json examples/therapy/pregnancy-loinc-answer.json
+    Example that does not fire: examples/context/no-issues-with-context.json examples/therapy/pregnancy-loinc-not-pregnant-ok.json
     Fix: confirm the benefit outweighs the risk, or choose another drug.
     """
-    yield from _recorded_state(order, context, profile.context.pregnancy)
+    yield from _recorded_state(order, context, profile.context.pregnancy, profile.context.answer_lists.get("pregnancy-status"))
 
 
 @emits("lactation")

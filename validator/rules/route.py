@@ -12,6 +12,17 @@ from ..profile import Profile
 from .registry import emits
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(".") else text + "."
+
+
+def unverifiable_only(order: NormalisedOrder, profile: Profile) -> bool:
+    """Every dosage is by a route the profile lists as unverifiable: the product and dose checks do not apply."""
+    routes = [profile.routes.get(d.route.route or "") for d in order.dosages]
+    return bool(routes) and all(r is not None and not r.verifiable for r in routes)
+
+
 def _permitted_routes(profile: Profile) -> str:
     return ", ".join(r.display for r in profile.routes.values() if r.permitted)
 
@@ -53,15 +64,29 @@ def route_not_permitted(order: NormalisedOrder, context: RuleContext, profile: P
 @emits("route-unverified")
 def route_unverified(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """What it checks: a dosage has no route, or one medval does not recognise, and the product's form allows
-    more than one.
+    more than one; or a route the profile lists as unverifiable (the sources mention it, but give no product or
+    dose to check an order against).
     Why: the route decides which dose limits apply, so the dose checks cannot be trusted without it (fail safe).
-    Source: medval's design (a check that could not run is reported).
-    Example that fires: examples/orders/oral-route-unrecognised.json
+    Source: medval's design (a check that could not run is reported); for an unverifiable route, the profile's
+    reason (for baclofen transdermal and topical, StatPearls Baclofen monograph, Administration).
+    Example that fires: examples/orders/oral-route-unrecognised.json examples/therapy/transdermal-unknown-product.json
     Example that does not fire: examples/orders/oral-text-only-no-route.json
-    Fix: code the route (SNOMED CT, HL7 v3 RouteOfAdministration or EDQM).
+    Fix: code the route (SNOMED CT, HL7 v3 RouteOfAdministration or EDQM); for an unverifiable route, check the
+    product and dose by hand.
     """
     for dose in order.dosages:
         route = dose.route
+        known = profile.routes.get(route.route or "")
+        if known is not None and known.permitted and not known.verifiable:
+            yield say(
+                "route.unverifiable",
+                route.location,
+                known.source,
+                drug=profile.title,
+                route=known.display,
+                reason=_sentence(known.unverifiable_reason or "the profile has no product or dose to check it against."),
+            )
+            continue
         if route.route is None and not route.unlisted:
             source = "medval: the route decides which limits apply"
             if route.written:

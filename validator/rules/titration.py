@@ -14,13 +14,13 @@ from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
 from ..messages import FAIL_SAFE_SOURCE, say
-from ..normalise import DailyTotal, NormalisedOrder
+from ..normalise import DailyTotal, NormalisedOrder, Strength
 from ..profile import Profile, RouteDosing
 from ..therapy import MedicationUse, drug_facts
-from ..therapy.drug_facts import condition_origin
+from ..therapy.drug_facts import condition_origin, course_of
 from ..therapy.history import History
 from ..units import format_mass, format_number
-from .dose import daily_totals
+from .dose import daily_totals, unit_slip
 from .registry import emits
 
 _EPS = 1e-9
@@ -124,14 +124,21 @@ def _undated(order: NormalisedOrder, history: History, profile: Profile) -> Iter
 
 @emits("titration-too-fast", "patient-context-unavailable")
 def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
-    """What it checks: the daily dose goes up sooner than the titration interval, or changes by more than the
-    daily adjustment allows (by origin of the treated condition), compared with the previous order; an undated
-    order with earlier ones says the check did not run.
+    """What it checks: the delivered daily dose (rate x concentration, not volume) rises from the previous record
+    (the order it replaces, else the latest earlier order or statement on the route, not an as-needed order
+    running beside a schedule) sooner than
+    the titration interval, by more than one labelled step (oral), or by more than the daily adjustment compounded
+    over the days since, never more than one maintenance adjustment at a refill (intrathecal, by origin of the
+    treated condition); an undated order with earlier ones says the check did not run. Decreases are not judged
+    here (withdrawal is).
     Why: fast titration causes sedation, weakness and overdose. Source: the profile's titration rules (for
-    baclofen, increases 3 days apart oral; 5-15 % / 10-30 % a day intrathecal, StatPearls Dosing).
+    baclofen, 15 mg/day every 3 days oral, Ozobax label 2.1; 5-15 % / 10-30 % a day intrathecal, StatPearls
+    Dosing; refill adjustments at most +20 % cerebral, +40 % spinal, Medscape).
     Example that fires: examples/context/titration-too-fast-oral.json
-    examples/context/titration-too-fast-intrathecal-cerebral.json
-    Example that does not fire: examples/context/titration-oral-ok.json
+    examples/context/titration-too-fast-intrathecal-cerebral.json examples/therapy/it-refill-concentration-change.json
+    examples/therapy/oral-jump-to-maximum.json examples/therapy/it-long-gap-jump.json
+    Example that does not fire: examples/context/titration-oral-ok.json examples/therapy/oral-labelled-step-ok.json
+    examples/therapy/it-refill-concentration-change-volume-adjusted-ok.json examples/therapy/it-long-gap-ok.json
     Fix: wait for the interval, or take a smaller step.
     """
     priors = _history(order, context, profile)
@@ -141,86 +148,136 @@ def titration_too_fast(order: NormalisedOrder, context: RuleContext, profile: Pr
     if now is None:
         yield from _undated(order, drug_facts(context, profile).history, profile)  # priors exist: context is a record
         return
+    slipped = {d.route.route for d in order.dosages if unit_slip(d, profile) is not None}
     for total in _infusions(order):
         dosing = profile.dosing.get(total.route)
-        if dosing is None:
+        course = course_of(context, profile, dosing) if dosing is not None else None
+        if course is None or total.route in slipped:
+            continue  # a unit slip already says the dose is wrong; a step from it would restate that
+        prior = course.previous(order)
+        before = course.daily(prior) if prior is not None else None
+        if prior is None or prior.when is None or not before or total.mg <= before * (1 + _EPS):
             continue
-        previous = next(
-            (
-                (p, mg)
-                for p in reversed(priors)
-                for r, mg in p.daily_mg.items()
-                if _same_dosing(profile, r, dosing) and p.when is not None and mg > 0
-            ),
-            None,
+        step = _Step(
+            total,
+            dosing,
+            before,
+            (now - prior.when).total_seconds() / 86400,
+            profile.routes[total.route].display,
+            prior.when.date().isoformat(),
+            _concentration_change(prior.mg_per_ml, order.medication.strength, dosing),
         )
-        if previous is None:
-            continue
-        prior, before = previous
-        days = (now - prior.when).total_seconds() / 86400
-        route = profile.routes[total.route].display
-        when = prior.when.date().isoformat()
         if dosing.titration_interval_days is not None:
-            interval = dosing.titration_interval_days.value
-            if total.mg > before * (1 + _EPS) and days < interval - _EPS:
-                yield say(
-                    "titration.interval",
-                    total.location,
-                    dosing.titration_interval_days.source,
-                    route=route,
-                    before=format_mass(before, dosing.unit),
-                    after=format_mass(total.mg, dosing.unit),
-                    days=_days(days),
-                    when=when,
-                    interval=format_number(interval),
-                )
+            yield from _oral_step(step, dosing)
         if dosing.adjustment_percent_by_origin:
-            yield from _intrathecal_step(context, profile, _Step(total, dosing, before, days, route, when))
+            yield from _intrathecal_step(context, profile, step)
 
 
 @dataclass(frozen=True, slots=True)
 class _Step:
-    """One change of the daily dose between the previous order and this one, on one route."""
+    """One rise of the daily dose between the previous record and this order, on one route."""
 
     total: DailyTotal  # this order's daily total on the route
     dosing: RouteDosing
-    before: float  # the previous order's daily dose, in the route's unit
-    days: float  # since the previous order
+    before: float  # the previous record's daily dose, mg
+    days: float  # since the previous record
     route: str  # its display name
-    when: str  # the previous order's date
+    when: str  # the previous record's date
+    how: str = ""  # what changed besides the rate, e.g. the concentration at a refill
 
 
-def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> Iterator[Finding]:
-    total, dosing, before, days, route, when = step.total, step.dosing, step.before, step.days, step.route, step.when
+def _concentration_change(before: float | None, strength: Strength | None, dosing: RouteDosing) -> str:
+    """', with the concentration changed from 1000 mcg/mL to 2000 mcg/mL' (a refill that changes the dose at the same mL/day)."""
+    after = strength.mg_per_ml if strength is not None else None
+    if before is None or after is None or abs(after - before) <= 1e-9 * max(after, before):
+        return ""
+    return f", with the concentration changed from {format_mass(before, dosing.unit)}/mL to {format_mass(after, dosing.unit)}/mL"
+
+
+def _oral_step(step: _Step, dosing: RouteDosing) -> Iterator[Finding]:
+    """Oral: not sooner than the interval, and not more than one labelled step at once, however long since."""
+    assert dosing.titration_interval_days is not None
+    interval = dosing.titration_interval_days.value
+    after, before = step.total.mg, step.before
+    if step.days < interval - _EPS:
+        yield say(
+            "titration.interval",
+            step.total.location,
+            dosing.titration_interval_days.source,
+            route=step.route,
+            before=format_mass(before, dosing.unit),
+            after=format_mass(after, dosing.unit),
+            days=_days(step.days),
+            when=step.when,
+            interval=format_number(interval),
+        )
+        return
+    if dosing.titration_max_step_daily is None:
+        return
+    if dosing.maximum_daily is not None and after > dosing.maximum_daily.value * (1 + _EPS):
+        return  # above the maximum: that error says what matters
+    # One order is one step: the new dose starts at once, so a long wait does not make a larger jump safe.
+    allowed = dosing.titration_max_step_daily.value
+    if after - before > allowed * (1 + 1e-6):
+        yield say(
+            "titration.oral-step",
+            step.total.location,
+            dosing.titration_max_step_daily.source,
+            route=step.route,
+            before=format_mass(before, dosing.unit),
+            after=format_mass(after, dosing.unit) + "/day",
+            step=format_mass(after - before, dosing.unit) + "/day",
+            days=_days(step.days),
+            when=step.when,
+            max_step=format_mass(allowed, dosing.unit),
+            interval=format_number(interval),
+        )
+
+
+def _origin_limits(context: RuleContext, profile: Profile, dosing: RouteDosing) -> tuple[str, str]:
+    """(origin whose limits apply, why), the stricter origin when the conditions do not say."""
     origin = condition_origin(context, profile)
     label = profile.context.origin_label or "condition"
     limits = dosing.adjustment_percent_by_origin
     if origin in limits:
-        chosen, limit = origin, limits[origin]
-        why = f"for {label} of {origin} origin (from the patient's conditions)"
+        return origin, f"for {label} of {origin} origin (from the patient's conditions)"
+    chosen = min(limits.items(), key=lambda kv: kv[1].high)[0]
+    return chosen, (
+        f"the origin of the {label} ({' or '.join(sorted(limits))}) is not clear from the patient's conditions, "
+        f"so the stricter {chosen}-origin limits apply"
+    )
+
+
+def _intrathecal_step(context: RuleContext, profile: Profile, step: _Step) -> Iterator[Finding]:
+    """Intrathecal: the daily adjustment compounds over the days since, bounded by one maintenance adjustment."""
+    dosing = step.dosing
+    origin, why = _origin_limits(context, profile, dosing)
+    daily = dosing.adjustment_percent_by_origin[origin]
+    refill = dosing.maintenance_adjustment_percent_by_origin.get(origin)
+    change = (step.total.mg - step.before) / step.before * 100
+    if step.days < 1 - _EPS:
+        allowed, limit, source = 0.0, "no increase within 24 h of the previous one", daily.source
     else:
-        chosen, limit = min(limits.items(), key=lambda kv: kv[1].high)
-        why = (
-            f"the origin of the {label} ({' or '.join(sorted(limits))}) is not clear from the patient's conditions, "
-            f"so the stricter {chosen}-origin limit was used"
-        )
-    change = (total.mg - before) / before * 100
-    allowed = limit.high * max(1.0, float(int(days + _EPS)))
-    if abs(change) <= allowed * (1 + 1e-6):
+        # compounded per day; the exponent is bounded (a year) so a date decades off cannot overflow
+        allowed = ((1 + daily.high / 100) ** min(step.days, 365.0) - 1) * 100
+        limit, source = f"at most +{format_number(daily.high)}% a day", daily.source
+        if refill is not None and allowed > refill.increase.high:
+            allowed = refill.increase.high
+            limit = f"a single adjustment is at most +{format_number(refill.increase.high)}%"
+            source = f"{refill.increase.source}; {daily.source}"
+    if change <= allowed * (1 + 1e-6) + 1e-6:
         return
-    direction = "up" if change > 0 else "down"
     yield say(
-        "titration.step",
-        total.location,
-        limit.source,
-        route=route,
-        direction=direction,
-        before=format_mass(before, dosing.unit),
-        after=format_mass(total.mg, dosing.unit),
+        "titration.adjustment",
+        step.total.location,
+        source,
+        route=step.route,
+        before=format_mass(step.before, dosing.unit),
+        after=format_mass(step.total.mg, dosing.unit),
         change=f"{change:+.0f}%",
-        days=_days(days),
-        when=when,
-        low=format_number(limit.low),
-        high=format_number(limit.high),
+        days=_days(step.days),
+        when=step.when,
+        how=step.how,
         why=why,
+        limit=limit,
     )

@@ -8,7 +8,8 @@ treated condition, the other active drugs).
 
 from __future__ import annotations
 
+from .course import Course
 from .drug_facts import DrugFacts, drug_facts
 from .history import History, MedicationUse
 
-__all__ = ["DrugFacts", "History", "MedicationUse", "drug_facts"]
+__all__ = ["Course", "DrugFacts", "History", "MedicationUse", "drug_facts"]

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..context import PatientContext
 from ..context import facts as F
-from ..profile import Profile
+from ..profile import Profile, RouteDosing
+from .course import Course
 from .history import History
 
 
@@ -18,10 +19,18 @@ class DrugFacts:
     def __init__(self, context: PatientContext, profile: Profile) -> None:
         self.context = context
         self.profile = profile
+        self._courses: dict[int, Course] = {}
 
     @cached_property
     def history(self) -> History:
         return History.build(self.context, self.profile)
+
+    def course(self, dosing: RouteDosing) -> Course:
+        """The drug on one route (one dosing block), as the therapy rules follow it; built once per block."""
+        found = self._courses.get(id(dosing))
+        if found is None:
+            found = self._courses[id(dosing)] = Course(self.history, self.profile, dosing)
+        return found
 
     @cached_property
     def condition_origin(self) -> str | None:
@@ -49,3 +58,13 @@ def drug_facts(context: PatientContext, profile: Profile) -> DrugFacts:
 def condition_origin(context: Any, profile: Profile) -> str | None:
     """drug_facts(...).condition_origin for a rule's context, which may be no PatientContext at all."""
     return drug_facts(context, profile).condition_origin if isinstance(context, PatientContext) else None
+
+
+def course_of(context: Any, profile: Profile, dosing: RouteDosing) -> Course | None:
+    """The course of the drug on a route for a rule's context; None when the history could not be read (no context,
+    or its MedicationRequest/MedicationStatement search failed)."""
+    if not isinstance(context, PatientContext):
+        return None
+    if any(f.startswith(("MedicationRequest", "MedicationStatement")) for f in context.failures):
+        return None
+    return drug_facts(context, profile).course(dosing)
