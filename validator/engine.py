@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import conformance
 from .context import ContextUnavailable, PatientContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .findings import Finding, effective_severity
@@ -132,13 +133,48 @@ def check_document(
         report.rejected = ParseFailure(f"A {kind} was sent where {wanted} was expected.")
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
+    # --- conformance (issue 17): structural issues first; the clinical layer reads only trusted values ---
+    structural, document = structural_findings(document, version)
+    report.findings += structural
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
         _check_order(document, version, "MedicationRequest", profiles, lambda _ref: None, context, report, clean=not non_finite)
-        return report
-    with _collector_paused():
-        _check_bundle(document, version, profiles, report, clean=not non_finite)
+    else:
+        with _collector_paused():
+            _check_bundle(document, version, profiles, report, clean=not non_finite)
+    report.findings = _without_contradicted_no_issues(report.findings, structural)
     return report
+
+
+def structural_findings(document: dict[str, Any], version: str) -> tuple[list[Finding], dict[str, Any]]:
+    """Adapter from the conformance layer: its issues as input-invalid findings, and the document without untrusted values."""
+    result = conformance.check(document, version)
+    root = str(document.get("resourceType"))
+    findings = [
+        Finding(
+            "input-invalid",
+            f"{conformance.fhirpath(root, issue.location)}: {issue.message}",
+            conformance.fhirpath(root, issue.location),
+            "FHIR core definitions" + (f" (invariant {issue.key})" if issue.key else ""),
+            issue.severity,
+            issue.issue_type,
+        )
+        for issue in result.issues
+    ]
+    return findings, conformance.trusted_copy(document, result.untrusted, version)
+
+
+def _without_contradicted_no_issues(findings: list[Finding], structural: list[Finding]) -> list[Finding]:
+    """An order with a structural error has something to report: its "no-issues" finding goes."""
+    errors = [f.expression for f in structural if f.severity == "error"]
+    if not errors:
+        return findings
+    return [
+        f
+        for f in findings
+        if f.rule != "no-issues"
+        or not any(e == f.expression or e.startswith(f.expression + ".") or e.startswith(f.expression + "[") for e in errors)
+    ]
 
 
 @contextmanager
