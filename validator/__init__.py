@@ -24,13 +24,15 @@ def check(
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
+    requested_profiles: list[str] | None = None,
 ) -> Report:
     """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx).
 
     A lone order's patient is looked up through `context_provider`, by default the FHIR server
     MEDVAL_FHIR_BASE_URL names (none when it is unset).
     """
-    return check_document(data, fhir_version, profiles, context_provider or default_context_provider(), expected_type)
+    provider = context_provider or default_context_provider()
+    return check_document(data, fhir_version, profiles, provider, expected_type, requested_profiles)
 
 
 def validate(

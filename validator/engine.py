@@ -111,8 +111,12 @@ def check_document(
     profiles: ProfileSet | None = None,
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
+    requested_profiles: list[str] | None = None,
 ) -> Report:
-    """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either."""
+    """Findings for a MedicationRequest, a Bundle of them, or a Parameters wrapping either.
+
+    `requested_profiles`: profiles named outside the body ($validate's ?profile=), added to those in Parameters.
+    """
     profiles = profiles or default_profiles()
     document, non_finite = load_document(data)
     if isinstance(document, ParseFailure):
@@ -127,6 +131,7 @@ def check_document(
             )
     kind = document.get("resourceType")
     version = detect_version(document, fhir_version)
+    requested = requested + [p for p in requested_profiles or () if p not in requested]
     report = Report(version=version, resource_type=str(kind), profiles_requested=requested)
     if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
         wanted = expected_type or "a MedicationRequest or a Bundle"
@@ -134,7 +139,7 @@ def check_document(
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
     # --- conformance (issue 17): structural issues first; the clinical layer reads only trusted values ---
-    structural, document = structural_findings(document, version)
+    structural, document = structural_findings(document, version, requested)
     report.findings += structural
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
@@ -146,9 +151,17 @@ def check_document(
     return report
 
 
-def structural_findings(document: dict[str, Any], version: str) -> tuple[list[Finding], dict[str, Any]]:
-    """Adapter from the conformance layer: its issues as input-invalid findings, and the document without untrusted values."""
+def structural_findings(document: dict[str, Any], version: str, profiles: list[str] = ()) -> tuple[list[Finding], dict[str, Any]]:
+    """Adapter from the conformance layer: its issues as input-invalid findings, and the document without untrusted values.
+
+    Requested profiles that are StructureDefinitions in MEDVAL_FHIR_PACKAGES are checked too; other names (medval's
+    drug profiles, unknown URLs) are answered by the HTTP layer.
+    """
     result = conformance.check(document, version)
+    known = conformance.known_structure_definitions() if profiles else {}
+    for url in profiles:
+        if url.split("|")[0] in known:
+            result.issues += conformance.check_profile(document, url, version)
     root = str(document.get("resourceType"))
     findings = [
         Finding(

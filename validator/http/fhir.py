@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from validator import Report, check
+from validator.conformance import known_structure_definitions
 from validator.findings import Finding
 from validator.outcome import issue_dict, outcome_dict
 
@@ -58,8 +59,8 @@ VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, str]) -> bool:
     if requested in (BASE_DEFINITION + resource_type, BASE_DEFINITION + "MedicationRequest"):
         return True
-    if requested in profile_ids.values():
-        return True
+    if requested in profile_ids.values() or requested.split("|", 1)[0] in known_structure_definitions():
+        return True  # a medval drug profile, or a StructureDefinition from MEDVAL_FHIR_PACKAGES (checked by the engine)
     tail = requested.split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     return tail in profile_ids
 
@@ -78,11 +79,13 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     check_accept(request.headers.get("accept"))
     body = await read_body(request, settings.max_body_bytes)
     # Validation is CPU work: off the event loop, so health checks answer while a large Bundle is checked.
-    report: Report = await run_in_threadpool(check, body, fhir_version=fhir_version, expected_type=resource_type)
+    report: Report = await run_in_threadpool(
+        check, body, fhir_version=fhir_version, expected_type=resource_type, requested_profiles=[profile] if profile else None
+    )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     outcome = outcome_dict(report.findings)
-    requested = report.profiles_requested + ([profile] if profile else [])
+    requested = report.profiles_requested + ([profile] if profile and profile not in report.profiles_requested else [])
     profile_ids: dict[str, str] = request.app.state.profile_ids
     outcome["issue"] += [
         _unsupported_profile_issue(p, report.profiles_applied) for p in requested if not _known_profile(p, resource_type, profile_ids)
