@@ -26,6 +26,26 @@ DOSE_PROPERTIES = frozenset(
 )
 
 
+# Code systems FHIR names for medication data (FHIR R4/R5 "Using Codes", terminologies-systems.html), and the
+# HL7 namespaces. A coding medval reads (route, dose form, dose unit) from another system gets a
+# warning, as the HL7 validator warns that it cannot validate a code from a code system it does not know.
+KNOWN_SYSTEMS = frozenset(
+    {
+        "http://snomed.info/sct",
+        "http://www.nlm.nih.gov/research/umls/rxnorm",
+        "http://hl7.org/fhir/sid/ndc",
+        "http://unitsofmeasure.org",
+        "http://standardterms.edqm.eu",
+        "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+        "http://www.whocc.no/atc",
+        "https://dmd.nhs.uk",
+        "http://loinc.org",
+    }
+)
+KNOWN_SYSTEM_PREFIXES = ("http://terminology.hl7.org/CodeSystem/", "http://hl7.org/fhir/", "urn:oid:")
+READ_CONCEPTS = frozenset({("Dosage", "route"), ("Medication", "form"), ("Medication", "doseForm")})  # route and dose form
+
+
 @dataclass(frozen=True, slots=True)
 class StructuralIssue:
     location: Location  # steps from the checked resource's root, e.g. ("dosageInstruction", 0, "route")
@@ -146,6 +166,11 @@ class Walk:
                 self.invariants(value, owner.name, constraints, location, resource, f"{owner.name}.{element.path}")
         elif code in self.defs.types:
             self.object(value, self.defs.types[code], "", location, resource, code)
+            if code == "CodeableConcept" and (owner.name, element.path) in READ_CONCEPTS:
+                codings = value.get("coding")
+                for i, coding in enumerate(codings if isinstance(codings, list) else []):
+                    if isinstance(coding, dict):
+                        self.known_system(coding.get("system"), location + ("coding", i, "system"))
             if code in QUANTITY_TYPES:
                 self.ucum(value, location, dose=owner.name == "Dosage" and element.path in DOSE_PATHS)
         # a datatype with no definition loaded (none among the types medval accepts) is left to the parser
@@ -183,8 +208,15 @@ class Walk:
         allowed = ", ".join(sorted(binding.codes)) if len(binding.codes) <= 30 else f"{len(binding.codes)} codes"
         self.report(location, "code-invalid", f"{value!r} is not in the required value set {binding.url} (allowed: {allowed})")
 
+    def known_system(self, system: Any, location: Location) -> None:
+        if isinstance(system, str) and system.strip() and system not in KNOWN_SYSTEMS and not system.startswith(KNOWN_SYSTEM_PREFIXES):
+            message = f"the code system {system!r} is not one medval knows, so the code cannot be validated or read"
+            self.report(location, "code-invalid", message, "warning")
+
     def ucum(self, quantity: dict[str, Any], location: Location, dose: bool) -> None:
         code, system = quantity.get("code"), quantity.get("system")
+        if dose:
+            self.known_system(system, location + ("system",))
         if system != UCUM or not isinstance(code, str) or not code.strip():
             return
         try:
