@@ -7,10 +7,16 @@ import json
 import time
 from pathlib import Path
 
-from . import bundles, cli_bulk, http_service, inprocess
+from . import bundles, cli_bulk, conformance, http_service, inprocess
 from .common import heading, machine, row
 
-BENCHMARKS = {"inprocess": inprocess.run, "bundles": bundles.run, "http": http_service.run, "cli": cli_bulk.run}
+BENCHMARKS = {
+    "inprocess": inprocess.run,
+    "bundles": bundles.run,
+    "http": http_service.run,
+    "cli": cli_bulk.run,
+    "conformance": conformance.run,
+}
 
 
 def main() -> None:

@@ -303,3 +303,74 @@ def test_official_r4_bundle_has_no_structural_error(path: Path) -> None:
     errors = [i for i in conformance.check(json.loads(path.read_text()), "4.0").issues if i.severity == "error"]
     expected = R4_BUNDLE_DEFECTS.get(path.stem)
     assert [i.message for i in errors if expected is None or expected not in i.message] == []
+
+
+def _bundle(**changes: Any) -> dict[str, Any]:
+    entry = {"fullUrl": "urn:uuid:9b1b5e4c-64c3-4bb1-8a49-3b3c1b1b7f10", "resource": baclofen()}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [entry]}
+    bundle.update(changes)
+    return bundle
+
+
+BUNDLE_VARIANTS = [
+    ("bundle-type-bogus", {"type": "list"}, "code-invalid", "Bundle.type", ""),
+    ("bdl-1-total-on-a-collection", {"total": 1}, "invariant", "Bundle", "bdl-1"),
+    (
+        "bdl-5-entry-with-nothing",
+        {"entry": [{"fullUrl": "urn:uuid:9b1b5e4c-64c3-4bb1-8a49-3b3c1b1b7f11"}]},
+        "invariant",
+        "Bundle.entry[0]",
+        "bdl-5",
+    ),
+    (
+        "bdl-8-full-url-with-history",
+        {"entry": [{"fullUrl": "http://x.org/fhir/MedicationRequest/1/_history/2", "resource": baclofen()}]},
+        "invariant",
+        "Bundle.entry[0]",
+        "bdl-8",
+    ),
+    (
+        "request-method-bogus",
+        {"type": "transaction", "entry": [{"resource": baclofen(), "request": {"method": "SEND", "url": "MedicationRequest"}}]},
+        "code-invalid",
+        "Bundle.entry[0].request.method",
+        "",
+    ),
+    (
+        "entry-order-status-bogus",
+        {"entry": [{"resource": {**baclofen(), "status": "bogus"}}]},
+        "code-invalid",
+        "Bundle.entry[0].resource.status",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "issue_type", "expression", "key"), BUNDLE_VARIANTS, ids=[v[0] for v in BUNDLE_VARIANTS])
+def test_broken_bundle_gets_its_issue(name: str, changes: dict[str, Any], issue_type: str, expression: str, key: str) -> None:
+    bundle = _bundle(**changes)
+    issues = [(i.issue_type, conformance.fhirpath("Bundle", i.location), i.key) for i in conformance.check(bundle, "4.0").issues]
+    assert (issue_type, expression, key) in issues, issues
+
+
+def test_the_untouched_bundle_is_valid_fhir() -> None:
+    assert conformance.check(_bundle(), "4.0").issues == []
+
+
+def test_kept_verdicts_never_change_an_answer() -> None:
+    """Invariant verdicts are reused per shape of what they read: warm answers equal cold ones, in any order."""
+    from validator.conformance import invariants
+
+    documents = []
+    for _name, mutate, *_expected in VARIANTS:
+        order = baclofen()
+        mutate(order)
+        documents.append(order)
+    documents += [_bundle(**changes) for _n, changes, *_rest in BUNDLE_VARIANTS] + [baclofen(), _bundle()]
+    cold = []
+    for document in documents:
+        invariants.clear_memo()
+        cold.append(conformance.check(document, "4.0").issues)
+    warm = [conformance.check(document, "4.0").issues for document in documents]
+    warm_reversed = [conformance.check(document, "4.0").issues for document in reversed(documents)][::-1]
+    assert warm == cold and warm_reversed == cold

@@ -236,19 +236,44 @@ class Walk:
     def invariants(
         self, node: dict[str, Any], type_name: str, keys: tuple[str, ...], location: Location, resource: dict[str, Any], fhir_type: str
     ) -> None:
-        for qualified, constraint in invariants.applicable(self.defs.version, type_name, keys):
-            if qualified.endswith((":dom-2", ":dom-3", ":dom-4", ":dom-5")) and not node.get("contained"):
-                continue  # all four are about contained resources: true when there are none
-            verdict = invariants.evaluate(self.defs.version, qualified, node, fhir_type, resource)
+        if type_name == "Bundle":
+            node, resource = _bundle_view(node), _bundle_view(resource)
+        if not node.get("contained"):  # dom-2..dom-5 are all about contained resources: true when there are none
+            keys = tuple(k for k in keys if k not in ("dom-2", "dom-3", "dom-4", "dom-5"))
+        for constraint, verdict in invariants.evaluate_node(self.defs.version, type_name, keys, node, fhir_type, resource):
             if verdict is False:
                 severity = "error" if constraint.severity == "error" else "warning"
-                self.issues.append(
-                    StructuralIssue(location, severity, "invariant", f"{constraint.key}: {constraint.human}", constraint.key)
-                )
+                message = f"{constraint.key}: {constraint.human}"
+                self.issues.append(StructuralIssue(location, severity, "invariant", message, constraint.key))
             elif verdict is None:
-                self.issues.append(
-                    StructuralIssue(location, "information", "invariant", f"{constraint.key} could not be evaluated here", constraint.key)
-                )
+                message = f"{constraint.key} could not be evaluated here"
+                self.issues.append(StructuralIssue(location, "information", "invariant", message, constraint.key))
+
+
+def _resource_stub(resource: Any) -> Any:
+    if not isinstance(resource, dict):
+        return resource
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, dict) else None
+    stub = {"resourceType": resource.get("resourceType"), "id": resource.get("id")}
+    return stub | {"meta": {"versionId": version}} if version is not None else stub
+
+
+def _bundle_view(node: dict[str, Any]) -> dict[str, Any]:
+    """The Bundle (or entry) as its invariants read it: each entry's resource reduced to its type, id and meta.versionId.
+
+    The bdl-* invariants of R4 and R5 read no more of an entry's resource (is(), exists(), meta.versionId); the
+    resources themselves are walked on their own. Without this each Bundle invariant walked every resource, and
+    no verdict could be reused.
+    """
+    if "resource" in node and "resourceType" not in node:  # an entry
+        return node | {"resource": _resource_stub(node["resource"])}
+    entries = node.get("entry")
+    if node.get("resourceType") != "Bundle" or not isinstance(entries, list):
+        return node
+    return node | {
+        "entry": [e | {"resource": _resource_stub(e["resource"])} if isinstance(e, dict) and "resource" in e else e for e in entries]
+    }
 
 
 def _defined_here(children: dict[str, ElementInfo]) -> str:
