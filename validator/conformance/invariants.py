@@ -106,7 +106,7 @@ NATIVE_WITH_RESOURCE = {"ref-1": _local_reference_resolves}
 # Orders repeat their shapes (a Timing.repeat without duration, a Quantity in mg), so most evaluations are
 # dictionary look-ups. Bounded; cleared when full.
 _MEMO: dict[tuple[Any, ...], tuple[bool | None, ...]] = {}
-MEMO_LIMIT = 20_000
+MEMO_LIMIT = 1 << 14
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STEM = re.compile(r"_?([a-z][a-z0-9]*|)")
 

@@ -145,14 +145,12 @@ class Walk:
                 message = check_reference(value)
                 if message:
                     self.report(location, "value", message)
-            elif (
-                element.path == "system"
-                and owner.name in ("Coding", "Identifier")
-                or (element.path == "system" and owner.name in QUANTITY_TYPES)
-            ):
+            elif element.path == "system" and (owner.name in ("Coding", "Identifier") or owner.name in QUANTITY_TYPES):
                 message = check_absolute_uri(value)
                 if message:
                     self.report(location, "value", message)
+            elif element.path == "entry.fullUrl" and owner.name == "Bundle" and check_absolute_uri(value):
+                self.report(location, "value", f"the fullUrl must be an absolute URL, not {value!r}")
             return
         if not isinstance(value, dict):
             self.report(location, "structure", f"must be a JSON object ({code}), not a JSON {type(value).__name__}")
