@@ -10,11 +10,12 @@ check / parse are the layer's cost in units of the parse.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import orjson
 
-from validator import conformance
+from validator import conformance, engine, validate
 from validator.conformance import invariants
 from validator.parse import model_class
 
@@ -40,6 +41,32 @@ def _cases() -> list[tuple[str, bytes, str]]:
 def _parse(raw: bytes, version: str) -> Any:
     document = orjson.loads(raw)
     return model_class(document["resourceType"], version).model_validate(document)
+
+
+def _share_of_validate(raw: bytes, calls: int) -> tuple[float, float]:
+    """Seconds per validate() and, of those, in the conformance adapter (timed inside the same calls)."""
+    real = engine.structural_findings
+    spent = [0.0]
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    engine.structural_findings = timed
+    try:
+        for _ in range(max(1, calls // 5)):
+            validate(raw)
+        spent[0] = 0.0
+        start = time.perf_counter()
+        for _ in range(calls):
+            validate(raw)
+        total = time.perf_counter() - start
+    finally:
+        engine.structural_findings = real
+    return total / calls, spent[0] / calls
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -71,5 +98,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         row("", f"check/parse {ratio:.2f}, cold check/parse {cold:.2f} ({errors} structural errors)")
         results[label] = {"parse_us": median(times["parse"]) * 1e6, "check_us": median(times["check"]) * 1e6, "ratio": ratio, "cold": cold}
     row("median check/parse over the cases", f"{median(ratios):.2f} (cold {median(colds):.2f})")
+    share = _share_of_validate(orjson.dumps(realistic_order(0)), 50 if quick else 300)
+    row("validate() on the ~2 KB order, of which structural", f"{us(share[0])}, {us(share[1])} ({share[1] / share[0]:.0%})")
+    results["validate_us"], results["structural_in_validate_us"] = share[0] * 1e6, share[1] * 1e6
     results["median_ratio"], results["median_cold_ratio"] = median(ratios), median(colds)
     return json.loads(json.dumps(results))

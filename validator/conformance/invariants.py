@@ -111,10 +111,12 @@ _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STEM = re.compile(r"_?([a-z][a-z0-9]*|)")
 
 
-@lru_cache(maxsize=512)
-def _projection_names(version: str, qualified_key: str) -> frozenset[str] | None:
+@lru_cache(maxsize=1024)
+def _projection_names(version: str, qualified_key: str, at_root: bool = False) -> frozenset[str] | None:
     expression = definitions(version).constraints[qualified_key].expression
-    if any(marker in expression for marker in ("%", "descendants", "children", "resolve", "repeat(")):
+    # %ucum is a constant; at a resource's root, %resource is the node itself (its reads are among the names)
+    outside = set(re.findall(r"%`?([A-Za-z][\w-]*)", expression)) - ({"ucum", "resource", "rootResource"} if at_root else {"ucum"})
+    if outside or any(marker in expression for marker in ("descendants", "children", "resolve", "repeat(")):
         return None
     return frozenset(_WORDS.findall(expression))
 
@@ -156,12 +158,12 @@ def applicable(version: str, type_name: str, keys: tuple[str, ...]) -> tuple[tup
 
 
 @lru_cache(maxsize=1024)
-def _plan(version: str, type_name: str, keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+def _plan(version: str, type_name: str, keys: tuple[str, ...], at_root: bool) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
     """The node's invariants split into those whose verdicts can be kept (with the properties they read) and the rest."""
     kept, fresh, names = [], [], set()
     for qualified, _constraint in applicable(version, type_name, keys):
         key = qualified.rsplit(":", 1)[-1]
-        words = None if key in NATIVE or key in NATIVE_WITH_RESOURCE else _projection_names(version, qualified)
+        words = None if key in NATIVE or key in NATIVE_WITH_RESOURCE else _projection_names(version, qualified, at_root)
         if words is None:
             fresh.append(qualified)
         else:
@@ -174,7 +176,7 @@ def evaluate_node(
     version: str, type_name: str, keys: tuple[str, ...], node: dict[str, Any], fhir_type: str, resource: dict[str, Any]
 ) -> list[tuple[Constraint, bool | None]]:
     """Every applicable invariant's verdict on node: True holds, False fails, None could not be evaluated."""
-    kept, fresh, names = _plan(version, type_name, keys)
+    kept, fresh, names = _plan(version, type_name, keys, node is resource)
     table = definitions(version).constraints
     verdicts = [(table[q], evaluate(version, q, node, fhir_type, resource)) for q in fresh]
     if kept:

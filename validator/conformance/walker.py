@@ -235,7 +235,9 @@ class Walk:
         self, node: dict[str, Any], type_name: str, keys: tuple[str, ...], location: Location, resource: dict[str, Any], fhir_type: str
     ) -> None:
         if type_name == "Bundle":
-            node, resource = _bundle_view(node), _bundle_view(resource)
+            at_root = node is resource
+            node = _bundle_view(node)
+            resource = node if at_root else _bundle_view(resource)
         if not node.get("contained"):  # dom-2..dom-5 are all about contained resources: true when there are none
             keys = tuple(k for k in keys if k not in ("dom-2", "dom-3", "dom-4", "dom-5"))
         for constraint, verdict in invariants.evaluate_node(self.defs.version, type_name, keys, node, fhir_type, resource):
