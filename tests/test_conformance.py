@@ -374,3 +374,10 @@ def test_kept_verdicts_never_change_an_answer() -> None:
     warm = [conformance.check(document, "4.0").issues for document in documents]
     warm_reversed = [conformance.check(document, "4.0").issues for document in reversed(documents)][::-1]
     assert warm == cold and warm_reversed == cold
+
+
+def test_a_missing_required_element_is_reported_once() -> None:
+    order = baclofen()
+    del order["subject"]
+    at_subject = [f for f in check(json.dumps(order)).findings if f.expression == "MedicationRequest.subject"]
+    assert [(f.rule, f.issue_type) for f in at_subject] == [("input-invalid", "required")]

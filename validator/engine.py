@@ -147,7 +147,7 @@ def check_document(
     else:
         with _collector_paused():
             _check_bundle(document, version, profiles, report, clean=not non_finite)
-    report.findings = _without_contradicted_no_issues(report.findings, structural)
+    report.findings = _reconciled(report.findings, structural)
     return report
 
 
@@ -177,16 +177,22 @@ def structural_findings(document: dict[str, Any], version: str, profiles: list[s
     return findings, conformance.trusted_copy(document, result.untrusted, version)
 
 
-def _without_contradicted_no_issues(findings: list[Finding], structural: list[Finding]) -> list[Finding]:
-    """An order with a structural error has something to report: its "no-issues" finding goes."""
-    errors = [f.expression for f in structural if f.severity == "error"]
+def _reconciled(findings: list[Finding], structural: list[Finding]) -> list[Finding]:
+    """An order with a structural error has something to report: its "no-issues" finding goes; and the parser's
+    own complaint about an element the structural layer already reported (a missing `subject`) is not said twice."""
+    errors = {f.expression for f in structural if f.severity == "error"}
     if not errors:
         return findings
+    structural_ids = {id(f) for f in structural}
+
+    def covered(expression: str) -> bool:
+        return any(e == expression or e.startswith((expression + ".", expression + "[")) for e in errors)
+
     return [
         f
         for f in findings
-        if f.rule != "no-issues"
-        or not any(e == f.expression or e.startswith(f.expression + ".") or e.startswith(f.expression + "[") for e in errors)
+        if id(f) in structural_ids
+        or not ((f.rule == "no-issues" and covered(f.expression)) or (f.rule == "input-invalid" and f.expression in errors))
     ]
 
 
