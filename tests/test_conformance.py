@@ -130,6 +130,7 @@ VARIANTS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("single-as-array", _set("subject", [{"reference": "Patient/p1"}]), "structure", _expr("subject")),
     ("missing-subject", _set("subject", _DELETE), "required", _expr("subject")),
     ("missing-intent", _set("intent", _DELETE), "required", _expr("intent")),
+    ("two-choice-types", _set(f"{D}.asNeededCodeableConcept", {"text": "pain"}), "structure", _expr(f"{D}.asNeededCodeableConcept")),
     ("primitive-extension-bad", _set("_status", "x"), "structure", _expr("_status")),
     # invariants
     ("qty-3-code-without-system", _set(DOSE, {"value": 10, "code": "mg"}), "invariant", _expr(DOSE)),
@@ -381,3 +382,21 @@ def test_a_missing_required_element_is_reported_once() -> None:
     del order["subject"]
     at_subject = [f for f in check(json.dumps(order)).findings if f.expression == "MedicationRequest.subject"]
     assert [(f.rule, f.issue_type) for f in at_subject] == [("input-invalid", "required")]
+
+
+def test_the_parameters_envelope_is_checked_and_the_order_inside_it() -> None:
+    order = baclofen()
+    order["status"] = "bogus"
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "resource", "resource": order},
+            {"name": "mode", "valueCode": "create", "part": [{"name": "x", "valueString": "y"}]},
+        ],
+    }
+    structural = [(f.issue_type, f.expression) for f in check(json.dumps(body)).findings if f.rule == "input-invalid"]
+    assert ("code-invalid", "MedicationRequest.status") in structural  # the order, once, with the order's own paths
+    assert ("invariant", "Parameters.parameter[1]") in structural  # inv-1: one of value, resource or part
+    assert len([e for _, e in structural if e == "MedicationRequest.status"]) == 1
+    clean = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": baclofen()}]}
+    assert not any(f.rule == "input-invalid" for f in check(json.dumps(clean)).findings)

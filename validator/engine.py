@@ -122,7 +122,8 @@ def check_document(
     if isinstance(document, ParseFailure):
         return Report(findings=[Finding("input-invalid", document.message, "")], rejected=document)
     requested: list[str] = []
-    if document.get("resourceType") == "Parameters":
+    envelope = document if document.get("resourceType") == "Parameters" else None
+    if envelope is not None:
         requested = _requested_profiles(document)
         document = _unwrap_parameters(document)
         if isinstance(document, ParseFailure):
@@ -139,7 +140,7 @@ def check_document(
         report.findings.append(Finding("input-invalid", report.rejected.message, str(kind)))
         return report
     # --- conformance (issue 17): structural issues first; the clinical layer reads only trusted values ---
-    structural, document = structural_findings(document, version, requested)
+    structural, document = structural_findings(document, version, requested, envelope)
     report.findings += structural
     if kind == "MedicationRequest":
         context = _provided_context(context_provider, document)
@@ -151,7 +152,9 @@ def check_document(
     return report
 
 
-def structural_findings(document: dict[str, Any], version: str, profiles: list[str] = ()) -> tuple[list[Finding], dict[str, Any]]:
+def structural_findings(
+    document: dict[str, Any], version: str, profiles: list[str] = (), envelope: dict[str, Any] | None = None
+) -> tuple[list[Finding], dict[str, Any]]:
     """Adapter from the conformance layer: its issues as input-invalid findings, and the document without untrusted values.
 
     Requested profiles that are StructureDefinitions in MEDVAL_FHIR_PACKAGES are checked too; other names (medval's
@@ -162,8 +165,13 @@ def structural_findings(document: dict[str, Any], version: str, profiles: list[s
     for url in profiles:
         if url.split("|")[0] in known:
             result.issues += conformance.check_profile(document, url, version)
-    root = str(document.get("resourceType"))
-    findings = [
+    outer = conformance.check(envelope, version, envelope_only=True).issues if envelope is not None else []
+    findings = _as_findings("Parameters", outer) + _as_findings(str(document.get("resourceType")), result.issues)
+    return findings, conformance.trusted_copy(document, result.untrusted, version)
+
+
+def _as_findings(root: str, issues: list[conformance.StructuralIssue]) -> list[Finding]:
+    return [
         Finding(
             "input-invalid",
             f"{conformance.fhirpath(root, issue.location)}: {issue.message}",
@@ -172,9 +180,8 @@ def structural_findings(document: dict[str, Any], version: str, profiles: list[s
             issue.severity,
             issue.issue_type,
         )
-        for issue in result.issues
+        for issue in issues
     ]
-    return findings, conformance.trusted_copy(document, result.untrusted, version)
 
 
 def _reconciled(findings: list[Finding], structural: list[Finding]) -> list[Finding]:

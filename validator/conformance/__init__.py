@@ -38,9 +38,12 @@ class Conformance:
         return any(i.severity == "error" for i in self.issues)
 
 
-def check(resource: dict[str, Any], version: str) -> Conformance:
-    """Structural issues of one resource (MedicationRequest, Medication, Bundle or Parameters) by the core definitions."""
-    run = walk(resource, version)
+def check(resource: dict[str, Any], version: str, envelope_only: bool = False) -> Conformance:
+    """Structural issues of one resource (MedicationRequest, Medication, Bundle or Parameters) by the core definitions.
+
+    `envelope_only`: for a Parameters, check the parameters but not the resources they carry.
+    """
+    run = walk(resource, version, envelope_only)
     return Conformance(run.issues, run.untrusted, run.unchecked)
 
 

@@ -45,6 +45,8 @@ class TypeInfo:
     children: dict[str, dict[str, ElementInfo]] = field(default_factory=dict)
     # definition path -> [(element name as defined, the JSON properties that satisfy it)] for min >= 1
     required: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # definition path -> [(choice element, its JSON properties)]: at most one of them may be present
+    choices: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     root_constraints: tuple[str, ...] = ()
 
 
@@ -100,6 +102,8 @@ def _compile_type(name: str, raw: dict[str, Any], valuesets: dict[str, Any]) -> 
             names.append(json_name)
         if element["min"] >= 1:
             info.required.setdefault(parent, []).append((own, tuple(names)))
+        if own.endswith("[x]") and len(names) > 1:
+            info.choices.setdefault(parent, []).append((own, tuple(names)))
     return info
 
 

@@ -62,6 +62,7 @@ class Walk:
     issues: list[StructuralIssue] = field(default_factory=list)
     untrusted: set[Location] = field(default_factory=set)
     unchecked: list[Location] = field(default_factory=list)  # resources of a type with no loaded definition
+    envelope_only: bool = False  # a Parameters checked without the resources it carries (they are checked on their own)
 
     def report(self, location: Location, issue_type: str, message: str, severity: str = "error", *, untrust: bool = True) -> None:
         self.issues.append(StructuralIssue(location, severity, issue_type, message))
@@ -100,6 +101,10 @@ class Walk:
                 self.report(location + (key,), "structure", f"unrecognised property {key!r}" + _defined_here(children))
                 continue
             self.element(value, element, info, location + (key,), resource, node.get("_" + key))
+        for defined, names in info.choices.get(path, ()):
+            given = [name for name in names if name in node]
+            if len(given) > 1:
+                self.report(location + (given[1],), "structure", f"{defined} takes one type only, but {', '.join(given)} are all given")
         for defined, names in info.required.get(path, ()):
             if not any(name in node or "_" + name in node for name in names):
                 self.report(
@@ -156,7 +161,8 @@ class Walk:
             self.report(location, "structure", f"must be a JSON object ({code}), not a JSON {type(value).__name__}")
             return
         if code == "Resource":
-            self.resource(value, location)
+            if not (self.envelope_only and owner.name == "Parameters"):
+                self.resource(value, location)
         elif code in INLINE:
             self.object(value, owner, element.path, location, resource, f"{owner.name}.{element.path}")
             constraints = element.constraints
@@ -280,7 +286,7 @@ def _defined_here(children: dict[str, ElementInfo]) -> str:
     return "" if len(children) > 40 else f" (expected one of: {', '.join(sorted(children))})"
 
 
-def walk(resource: dict[str, Any], version: str) -> Walk:
-    run = Walk(definitions(version), resource)
+def walk(resource: dict[str, Any], version: str, envelope_only: bool = False) -> Walk:
+    run = Walk(definitions(version), resource, envelope_only=envelope_only)
     run.resource(resource, ())
     return run
