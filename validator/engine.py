@@ -177,8 +177,8 @@ def _as_findings(root: str, issues: list[conformance.StructuralIssue]) -> list[F
             f"{conformance.fhirpath(root, issue.location)}: {issue.message}",
             conformance.fhirpath(root, issue.location),
             "FHIR core definitions" + (f" (invariant {issue.key})" if issue.key else ""),
-            issue.severity,
-            issue.issue_type,
+            severity=issue.severity,
+            issue_type=issue.issue_type,
         )
         for issue in issues
     ]
