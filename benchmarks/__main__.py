@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from . import bundles, cli_bulk, http_service, inprocess, sig
+from . import bundles, cli_bulk, conformance, http_service, inprocess, sig
 from .common import heading, machine, row
 
 BENCHMARKS = {
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "http": http_service.run,
     "cli": cli_bulk.run,
     "sig": sig.run,
+    "conformance": conformance.run,
 }
 
 

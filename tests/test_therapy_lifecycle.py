@@ -269,6 +269,7 @@ def test_an_unverifiable_route_with_a_strength_and_an_unreadable_dose_is_still_o
     order = resource(bundle, "rx-td")
     order["medicationCodeableConcept"] = {"text": "Baclofen 5% (50 mg/g) transdermal cream, compounded"}
     order.pop("medicationReference", None)
+    order.pop("contained", None)  # its Medication, now referenced by nothing (dom-3)
     order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {"value": 1, "unit": "application"}
     assert codes_of(bundle, "rx-td") == ["route-unverified"]
     order["dosageInstruction"][0]["route"] = {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]}

@@ -28,6 +28,7 @@ def check(
     context_provider: ContextProvider | None = None,
     expected_type: str | None = None,
     budget_s: float | None = None,
+    requested_profiles: list[str] | None = None,
 ) -> Report:
     """The findings behind an outcome, with whether the input was rejected outright (HTTP 4xx).
 
@@ -35,7 +36,7 @@ def check(
     patient-dependent checks say they did not run). `budget_s`: CPU seconds for a Bundle; orders not reached
     by then get `check-not-finished`.
     """
-    options = CheckOptions(fhir_version, profiles, context_provider, expected_type, budget_s)
+    options = CheckOptions(fhir_version, profiles, context_provider, expected_type, budget_s, tuple(requested_profiles or ()))
     return check_document(data, options)
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conformance.as_findings import reconciled, structural_findings
 from .context import ContextUnavailable, RuleContext
 from .context.from_bundle import BundleIndex, contained_resolver
 from .context.weight import weigh_order
@@ -139,6 +140,7 @@ class CheckOptions:
     context_provider: ContextProvider | None = None  # a lone order's patient lookup; None: none
     expected_type: str | None = None  # "MedicationRequest" or "Bundle" when the caller needs one of them
     budget_s: float | None = None  # CPU seconds for the whole document; orders not reached get `check-not-finished`
+    requested_profiles: tuple[str, ...] = ()  # profiles named outside the body ($validate's ?profile=), beside Parameters'
 
 
 def check_document(data: bytes | str | dict[str, Any], options: CheckOptions) -> Report:
@@ -154,7 +156,8 @@ def check_document(data: bytes | str | dict[str, Any], options: CheckOptions) ->
     if isinstance(document, ParseFailure):
         return _rejected(Report(), document, ())
     report = Report()
-    if document.get("resourceType") == "Parameters":
+    envelope = document if document.get("resourceType") == "Parameters" else None
+    if envelope is not None:
         report.profiles_requested = _requested_profiles(document)
         document = _unwrap_parameters(document)
         if isinstance(document, ParseFailure):
@@ -162,18 +165,23 @@ def check_document(data: bytes | str | dict[str, Any], options: CheckOptions) ->
     kind = document.get("resourceType")
     report.version = detect_version(document, fhir_version)
     report.resource_type = str(kind)
+    report.profiles_requested += [p for p in options.requested_profiles if p not in report.profiles_requested]
     if kind not in ACCEPTED_TYPES or (expected_type and kind != expected_type):
         wanted = expected_type or "a MedicationRequest or a Bundle"
         return _rejected(report, ParseFailure(f"A {kind} was sent where {wanted} was expected."), (str(kind),))
     # over-long free text is never read (bounded work), and says so; a C-speed scan of the raw JSON skips the walk
     capped = cap_free_text(document) if may_hold_long_text(data) else []
+    # --- conformance (issue 17): structural issues first; the clinical layer reads only trusted values ---
+    structural, document = structural_findings(document, report.version, report.profiles_requested, envelope)
+    report.findings += structural
     if kind == "MedicationRequest":
         item = _lone_order(document, non_finite, tuple(c.finding() for c in capped))
         run = Run(report.version, profiles, lambda _ref: None, _provided_context(context_provider, document))
         _check_order(item, run, report)
-        return report
-    with _collector_paused():
-        _check_bundle(document, profiles, report, non_finite, (capped, Deadline(budget_s)))
+    else:
+        with _collector_paused():
+            _check_bundle(document, profiles, report, non_finite, (capped, Deadline(budget_s)))
+    report.findings = reconciled(report.findings, structural)
     return report
 
 

@@ -143,6 +143,7 @@ class Finding:
     severity: str = ""  # empty: the catalogue floor (raised by the profile when it says so)
     message: str = ""  # its id in validator.messages.MESSAGES, when the text was made from that table
     args: tuple[tuple[str, Any], ...] = ()  # the message's named arguments
+    issue_type: str = ""  # empty: the catalogue's; set by the conformance layer (code-invalid, invariant, value, required...)
 
     def __post_init__(self) -> None:
         if self.rule not in RULE_CATALOGUE:
@@ -166,6 +167,10 @@ class Finding:
 def effective_severity(finding: Finding, overrides: dict[str, str] | None = None) -> str:
     """The catalogue floor, raised by the finding itself or the profile, never lowered."""
     floor = RULE_CATALOGUE[finding.rule].severity
+    if finding.issue_type and finding.severity:
+        # A conformance finding carries the definitions' own severity: an extensible binding or a warning
+        # invariant is a warning, as the HL7 validator reports it; the input-invalid floor is for errors.
+        floor = finding.severity
     candidates = [floor, finding.severity or floor, (overrides or {}).get(finding.rule, floor)]
     return max(candidates, key=SEVERITY_RANK.__getitem__)
 

@@ -13,7 +13,7 @@ def issue_dict(finding: Finding) -> dict[str, Any]:
     info = RULE_CATALOGUE[finding.rule]
     issue: dict[str, Any] = {
         "severity": effective_severity(finding),
-        "code": info.issue_type,
+        "code": finding.issue_type or info.issue_type,
         "details": {"coding": [{"system": RULE_SYSTEM, "code": finding.rule, "display": info.summary}], "text": finding.text},
     }
     if finding.source:
@@ -34,7 +34,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def outcome_dict(findings: list[Finding]) -> dict[str, Any]:
-    ordered = sorted(_dedupe(findings), key=lambda f: -SEVERITY_RANK[effective_severity(f)])
+    # structural (input-invalid) issues first, then the clinical findings; each group by severity
+    ordered = sorted(_dedupe(findings), key=lambda f: (f.rule != "input-invalid", -SEVERITY_RANK[effective_severity(f)]))
     return {"resourceType": "OperationOutcome", "issue": [issue_dict(f) for f in ordered]}
 
 

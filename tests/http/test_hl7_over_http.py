@@ -16,6 +16,7 @@ from validator.http.app import create_app
 from validator.http.settings import Settings
 
 from ..conftest import FIXTURES
+from ..test_hl7_examples import R4_INVALID_UCUM
 from .conftest import BUNDLE_VALIDATE, FHIR_JSON, MR_VALIDATE, Client, KeptRecords, assert_outcome, rule_codes
 
 ORDERS = sorted((FIXTURES / "hl7" / "r4").glob("MedicationRequest-*.json"))
@@ -44,7 +45,10 @@ def test_the_fixtures_are_vendored() -> None:
 def test_r4_medication_request_examples(client: Client, path: Path) -> None:
     response = client.request("POST", MR_VALIDATE, content=path.read_bytes(), headers={"content-type": FHIR_JSON})
     assert_outcome(response, 200)
-    assert rule_codes(response) == ["not-in-scope"]
+    if path.stem.removeprefix("MedicationRequest-") in R4_INVALID_UCUM:  # known defects of the 4.0.1 examples
+        assert rule_codes(response)[-1] == "not-in-scope" and set(rule_codes(response)[:-1]) == {"input-invalid"}
+    else:
+        assert rule_codes(response) == ["not-in-scope"]
 
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.stem)

@@ -371,8 +371,7 @@ class CdsService:
             new_entry: dict[str, Any] = {"resource": resource}
             if isinstance(entry.get("fullUrl"), str):
                 new_entry["fullUrl"] = entry["fullUrl"]
-            elif isinstance(rid, str):
-                new_entry["fullUrl"] = f"{kind}/{rid}"
+            # no made-up fullUrl otherwise: FHIR requires it absolute, and the Bundle index finds Type/id anyway
             if isinstance(rid, str):
                 taken.add(f"{kind}/{rid}")
             entries.append(new_entry)
@@ -385,11 +384,9 @@ class CdsService:
             key = f"{kind}/{rid}" if isinstance(rid, str) else None
             if key is not None and key in taken:
                 continue
-            entry = {"resource": resource}
             if key is not None:
                 taken.add(key)
-                entry["fullUrl"] = key
-            entries.append(entry)
+            entries.append({"resource": resource})
         return {"resourceType": "Bundle", "type": "collection", "entry": entries}, orders
 
     async def cards(self, service_id: str, body: dict[str, Any]) -> dict[str, Any]:

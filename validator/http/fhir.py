@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 
 from validator import ContextProvider, ProfileSet, Report, check
+from validator.conformance import known_structure_definitions
 from validator.fhir_xml import XmlInputError, xml_to_json
 from validator.outcome import outcome_dict
 from validator.settings import HttpSettings
@@ -72,8 +73,8 @@ VALIDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _known_profile(requested: str, resource_type: str, profile_ids: dict[str, str]) -> bool:
     if requested in (BASE_DEFINITION + resource_type, BASE_DEFINITION + "MedicationRequest"):
         return True
-    if requested in profile_ids.values():
-        return True
+    if requested in profile_ids.values() or requested.split("|", 1)[0] in known_structure_definitions():
+        return True  # a medval drug profile, or a StructureDefinition from MEDVAL_FHIR_PACKAGES (checked by the engine)
     tail = requested.split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     return tail in profile_ids
 
@@ -150,10 +151,11 @@ async def _validate(run: _Validation, request: Request, resource_type: str, quer
         context_provider=provider,
         expected_type=resource_type,
         budget_s=run.settings.request_budget_s,
+        requested_profiles=[profile] if profile else None,
     )
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
-    requested = report.profiles_requested + ([profile] if profile else [])
+    requested = report.profiles_requested  # the Parameters' profiles and ?profile=
     profile_ids = {p.id: p.label for p in run.profiles.profiles}
     unknown = [p for p in requested if not _known_profile(p, resource_type, profile_ids)]
     if unknown:
