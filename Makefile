@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 serve: $(STAMP)
+	mkdir -p .medval-data
 	$(BIN)/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every test process (and each `medval serve` it starts) keeps its state in its own scratch folder, never in the checkout.
+os.environ.setdefault("MEDVAL_DATA_DIR", tempfile.mkdtemp(prefix="medval-test-data-"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

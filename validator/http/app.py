@@ -1,7 +1,7 @@
 """create_app(): the FastAPI application. Profiles are loaded and checked before it answers ready.
 
-The service keeps no state between requests (profiles are read-only, loaded once per
-process), so any number of workers or replicas can run behind a load balancer.
+Profiles are read-only, loaded once per process; everything the service remembers (issued cards, feedback,
+used token ids, the audit trail) is in the store (validator.store), shared by every worker and replica.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import validator
 from validator import check, default_profiles
 
+from ..store import Store, StoreSettings
+from .audit_events import build_audit_router
 from .cds_hooks import build_cds_router
+from .cds_settings import CdsSettings
+from .committee import router as committee_router
 from .fhir import router as fhir_router
+from .metrics import MetricsMiddleware
+from .metrics import router as metrics_router
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
 from .responses import FHIRResponse
@@ -31,8 +37,10 @@ _WARM_UP_ORDER = (
 _HTTP_ISSUE_TYPES = {404: "not-found", 405: "not-supported"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
+    store_settings = StoreSettings()
+    store = store or Store.open(store_settings)  # migrates to head under a lock (a no-op once `medval serve` has)
     logger = configure_logging(settings.log_level)
     profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
     # One throwaway validation per FHIR version loads the models, so the first real order is not slow.
@@ -46,12 +54,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.profile_ids = {p.id: p.label for p in profiles.profiles}
     app.state.ready = True
+    app.state.store = store
     app.include_router(fhir_router)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, header=settings.request_id_header)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
-    app.include_router(build_cds_router(profiles=profiles))  # CDS Hooks services
+    cds_settings = CdsSettings()
+    cds_router = build_cds_router(cds_settings, profiles=profiles, store=store)  # CDS Hooks services
+    app.include_router(cds_router)
+    verifier = cds_router.cds_service.verifier  # type: ignore[attr-defined]
+    app.include_router(build_audit_router(store, verifier, cds_settings.public_url, store.settings.audit_allow_anonymous))
+    app.include_router(metrics_router)
+    app.include_router(committee_router)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Not ready yet."}})
     async def health(request: Request) -> JSONResponse:

@@ -3,23 +3,26 @@
 Checked: an asymmetric `alg` from the allow-list (never `none`, never HMAC), `typ` JWT, a trusted `iss`,
 the signature against that issuer's key (its JWK Set by `kid`, fetched only from the configured URL;
 a `jku` header must name that same URL), `aud` equal to the URL being called, `exp`, `iat`, and a
-`jti` not seen before. The reason for a refusal goes to the log, never to the caller.
+`jti` not seen before by any worker (kept in the shared store until the token expires).
+The reason for a refusal goes to the log, never to the caller.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import jwt
+from starlette.concurrency import run_in_threadpool
 
+from ..store import Store
 from .cds_settings import CdsSettings, TrustedClient, normalise_base_url
 
 log = logging.getLogger("medval.cds.security")
 
-_MAX_REPLAY_ENTRIES = 100_000
 _JWKS_MIN_REFRESH_S = 10.0
 _JWKS_MAX_BYTES = 256_000
 
@@ -29,11 +32,11 @@ class Refused(Exception):
 
 
 class JwtVerifier:
-    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: CdsSettings, client: httpx.AsyncClient | None = None, store: Store | None = None) -> None:
         self._settings = settings
         self._clients: dict[str, TrustedClient] = {c.iss: c for c in settings.clients}
         self._algorithms = list(settings.allowed_algorithms)
-        self._seen: dict[tuple[str, str], float] = {}  # (iss, jti) -> expiry
+        self._store = store or Store.in_memory()  # used token ids: shared by every worker when create_app passes the store
         self._jwks: dict[str, tuple[float, jwt.PyJWKSet]] = {}  # url -> (fetched at, keys)
         self._http = client
 
@@ -43,17 +46,20 @@ class JwtVerifier:
 
     async def check(self, authorization: str | None, audience: str) -> str | None:
         """None when the request may go ahead; otherwise why not (for the log)."""
-        if not self.enabled:
-            return None
-        try:
-            await self._verify(authorization, audience)
-        except Refused as exc:
-            return str(exc)
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None
+        return (await self.verify(authorization, audience))[1]
 
-    async def _verify(self, authorization: str | None, audience: str) -> None:
+    async def verify(self, authorization: str | None, audience: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(the token's claims, None) when the request may go ahead, (None, why not) otherwise; (None, None) when auth is off."""
+        if not self.enabled:
+            return None, None
+        try:
+            return await self._verify(authorization, audience), None
+        except Refused as exc:
+            return None, str(exc)
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+
+    async def _verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         if not authorization:
             raise Refused("no Authorization header")
         scheme, _, token = authorization.partition(" ")
@@ -87,18 +93,11 @@ class JwtVerifier:
         exp = float(claims["exp"])
         if exp - float(claims["iat"]) > self._settings.jwt_max_lifetime_s:
             raise Refused("the token lives longer than allowed")
-        self._remember(client.iss, jti, exp)
-
-    def _remember(self, iss: str, jti: str, exp: float) -> None:
-        now = time.time()
-        if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-            self._seen = {k: v for k, v in self._seen.items() if v + self._settings.jwt_leeway_s >= now}
-            if len(self._seen) >= _MAX_REPLAY_ENTRIES:
-                raise Refused("replay cache full")
-        key = (iss, jti)
-        if key in self._seen:
+        # kept until the token could no longer pass the exp check; `medval db purge` deletes it after that
+        expires_at = datetime.fromtimestamp(exp + self._settings.jwt_leeway_s, UTC)
+        if not await run_in_threadpool(self._store.remember_token, client.iss, jti, expires_at):
             raise Refused(f"jti {jti!r} was already used")
-        self._seen[key] = exp
+        return claims
 
     async def _key(self, client: TrustedClient, header: dict[str, Any]) -> Any:
         if client.public_key:

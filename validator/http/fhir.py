@@ -11,6 +11,7 @@ from validator import Report, check
 from validator.findings import Finding
 from validator.outcome import issue_dict, outcome_dict
 
+from .audit_trail import audit_validation
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
 from .media import FHIR_JSON, body_fhir_version, check_accept
@@ -89,6 +90,7 @@ async def _validate(request: Request, resource_type: str, profile: str | None) -
     ]
     headers = {PROFILE_HEADER: ", ".join(report.profiles_applied)} if report.profiles_applied else None
     status = report.rejected.status if report.rejected else 200
+    await audit_validation(request, resource_type, body, report, status)
     return FHIRResponse(outcome, status, headers, fhir_version=report.version)
 
 

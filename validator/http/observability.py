@@ -36,6 +36,7 @@ class JsonLineFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker answered
             "event": record.getMessage(),
         }
         line.update(getattr(record, "fields", {}))
