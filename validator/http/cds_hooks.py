@@ -432,6 +432,8 @@ class CdsService:
             order_refs=orders,
             caller=getattr(request.state, "caller", None) if request else None,
         )
+        if request is not None:
+            request.state.rule_codes = sorted({rule for rule, _ in record.findings})  # for the request log line
         await write_audit(self.store, record)
 
 
