@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from validator.store import Store, StoreSettings
+from validator.store import Store, StoreSettings, make_engine, upgrade
+from validator.store.tables import metadata
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -37,12 +38,29 @@ def _admin(statement: str) -> None:
 
 
 class Databases:
-    """Hands out empty databases of one kind: SQLite files, or fresh PostgreSQL databases (dropped at teardown)."""
+    """Hands out databases of one kind: new empty ones (SQLite files, or PostgreSQL databases dropped at teardown),
+    or the session's shared one, migrated and emptied of rows (creating and dropping a PostgreSQL database is slow)."""
 
     def __init__(self, kind: str, folder: Path) -> None:
         self.kind = kind
         self.folder = folder
         self.created: list[str] = []
+        self.shared: str | None = None
+
+    def clean_url(self) -> str:
+        if self.shared is None:
+            self.shared = self.new_url()
+            engine = make_engine(self.shared)
+            upgrade(engine)
+            engine.dispose()
+        engine = make_engine(self.shared)
+        try:
+            with engine.begin() as db:
+                for table in reversed(metadata.sorted_tables):
+                    db.execute(table.delete())
+        finally:
+            engine.dispose()
+        return self.shared
 
     def new_url(self) -> str:
         name = f"medval_test_{secrets.token_hex(6)}"
@@ -70,11 +88,18 @@ def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def database_url(databases: Databases) -> str:
+    """A new, empty database (no tables)."""
     return databases.new_url()
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store.open(StoreSettings(database_url=database_url, audit_retention_days=30))
+def clean_url(databases: Databases) -> str:
+    """A database at the newest revision with no rows."""
+    return databases.clean_url()
+
+
+@pytest.fixture
+def store(clean_url: str) -> Iterator[Store]:
+    opened = Store.open(StoreSettings(database_url=clean_url, audit_retention_days=30))
     yield opened
     opened.close()

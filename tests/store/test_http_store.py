@@ -30,12 +30,12 @@ KEY = ec.generate_private_key(ec.SECP256R1())
 PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def _app(monkeypatch: pytest.MonkeyPatch, database_url: str, **env: str) -> Iterator[TestClient]:
+def _app(monkeypatch: pytest.MonkeyPatch, clean_url: str, **env: str) -> Iterator[TestClient]:
     for name in ("MEDVAL_CDS_CLIENTS", "MEDVAL_CDS_PUBLIC_URL", "MEDVAL_AUDIT_ALLOW_ANONYMOUS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    store = Store.open(StoreSettings(database_url=database_url))
+    store = Store.open(StoreSettings(database_url=clean_url))
     try:
         yield TestClient(create_app(Settings(), store))
     finally:
@@ -43,8 +43,8 @@ def _app(monkeypatch: pytest.MonkeyPatch, database_url: str, **env: str) -> Iter
 
 
 @pytest.fixture
-def open_client(monkeypatch, database_url) -> Iterator[TestClient]:
-    yield from _app(monkeypatch, database_url, MEDVAL_AUDIT_ALLOW_ANONYMOUS="true")
+def open_client(monkeypatch, clean_url) -> Iterator[TestClient]:
+    yield from _app(monkeypatch, clean_url, MEDVAL_AUDIT_ALLOW_ANONYMOUS="true")
 
 
 def _token(aud: str, scope: str | None = None, sub: str = "pharmacist-7") -> dict[str, str]:
@@ -91,15 +91,15 @@ def test_each_validation_and_cds_call_is_audited_and_searchable(open_client):
     assert bad.status_code == 400 and bad.json()["resourceType"] == "OperationOutcome"
 
 
-def test_the_audit_trail_is_closed_without_authentication_unless_explicitly_opened(monkeypatch, database_url):
-    for client in _app(monkeypatch, database_url):
+def test_the_audit_trail_is_closed_without_authentication_unless_explicitly_opened(monkeypatch, clean_url):
+    for client in _app(monkeypatch, clean_url):
         response = client.get("/fhir/AuditEvent")
         assert response.status_code == 403 and "MEDVAL_AUDIT_ALLOW_ANONYMOUS" in response.text
 
 
-def test_with_trusted_clients_the_audit_trail_needs_a_token_with_an_admin_scope(monkeypatch, database_url):
+def test_with_trusted_clients_the_audit_trail_needs_a_token_with_an_admin_scope(monkeypatch, clean_url):
     clients = orjson.dumps([{"iss": ISS, "public_key": PEM}]).decode()
-    for client in _app(monkeypatch, database_url, MEDVAL_CDS_CLIENTS=clients, MEDVAL_CDS_PUBLIC_URL=PUBLIC_URL):
+    for client in _app(monkeypatch, clean_url, MEDVAL_CDS_CLIENTS=clients, MEDVAL_CDS_PUBLIC_URL=PUBLIC_URL):
         assert client.post(SIGN, json=example("order-sign-intravenous.json"), headers=_token(PUBLIC_URL + SIGN)).status_code == 200
         audience = PUBLIC_URL + "/fhir/AuditEvent"
         assert client.get("/fhir/AuditEvent").status_code == 401

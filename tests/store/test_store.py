@@ -63,12 +63,12 @@ def test_the_summary_window_excludes_feedback_outside_it(store: Store):
     assert store.feedback_summary(until=now - timedelta(minutes=5))["totals"]["overridden"] == 0
 
 
-def test_the_patient_reference_is_stored_only_as_a_keyed_hash_every_store_on_the_database_agrees_on(store: Store, database_url):
+def test_the_patient_reference_is_stored_only_as_a_keyed_hash_every_store_on_the_database_agrees_on(store: Store, clean_url):
     store.record_cards([_card("c1", patient="Patient/secret-id-42")])
     with store.engine.begin() as db:
         row = db.execute(select(t.cards)).mappings().one()
     assert "secret-id-42" not in str(dict(row))
-    other = Store.open(StoreSettings(database_url=database_url))  # another worker: reads the generated key, makes none
+    other = Store.open(StoreSettings(database_url=clean_url))  # another worker: reads the generated key, makes none
     try:
         assert other.patient_hash("Patient/secret-id-42") == row["patient_hash"]
         assert other.patient_hash("Patient/secret-id-43") != row["patient_hash"]

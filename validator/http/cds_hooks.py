@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,13 +29,14 @@ from .. import Report, check
 from ..context.from_bundle import CONTEXT_TYPES
 from ..context.from_server import FHIR_ID, fetch_patient_resources  # FHIR id datatype: checked before it goes into a URL
 from ..profile import ProfileSet, default_profiles
-from ..store import AuditRecord, FeedbackItem, IssuedCard, Store
-from .audit_trail import CHECKED, FAILED, REFUSED, findings_of
+from ..store import Store
+from .audit_trail import CHECKED, FAILED, REFUSED
 from .audit_trail import write as write_audit
 from .cds_cards import CardBuilder, ContextGap, DraftOrder, attach_facts
+from .cds_records import call_audit, feedback_items, issued_cards, summary_window
 from .cds_security import JwtVerifier
 from .cds_settings import CdsSettings, normalise_base_url
-from .metrics import CARD_FEEDBACK, CARDS_ISSUED, CONTEXT_FAILURES
+from .metrics import CARD_FEEDBACK, CONTEXT_FAILURES
 from .observability import where
 
 log = logging.getLogger("medval.cds")
@@ -111,29 +111,6 @@ def _unauthorized() -> JSONResponse:
 
 class TooLarge(BadRequest):
     pass
-
-
-def _window(value: str | None, name: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 date or date-time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _feedback_items(items: list[dict[str, Any]]) -> list[FeedbackItem]:
-    """What is kept of each feedback: never the free-text userComment (it may name the patient)."""
-    kept = []
-    for item in items:
-        coding = (item.get("overrideReason") or {}).get("reason") or {}
-        reason = coding.get("code")
-        if item["outcome"] == "overridden" and reason is None:
-            reason = "comment-only" if (item.get("overrideReason") or {}).get("userComment") else "none"
-        accepted = tuple(s["id"] for s in item.get("acceptedSuggestions") or [])
-        kept.append(FeedbackItem(item["card"], item["outcome"], item["outcomeTimestamp"], reason, coding.get("system"), accepted))
-    return kept
 
 
 def _require(condition: bool, message: str) -> None:
@@ -395,43 +372,13 @@ class CdsService:
         return {"cards": cards}
 
     async def record_cards(self, service_id: str, body: dict[str, Any], cards: list[dict[str, Any]], builder: CardBuilder) -> None:
-        issued = []
-        for card in cards:
-            record = builder.records.get(card["uuid"])
-            if record is None:
-                continue
-            issued.append(
-                IssuedCard(
-                    uuid=card["uuid"],
-                    service=service_id,
-                    hook_instance=body["hookInstance"],
-                    rule=record.rule,
-                    severity=card["indicator"],
-                    profile_version=card["source"]["label"],
-                    patient_ref=f"Patient/{body['context']['patientId']}",
-                    order_ref=record.order,
-                    suggestions=record.suggestions,
-                )
-            )
-            CARDS_ISSUED.labels(service_id, record.rule, card["indicator"]).inc()
         # stored before the cards are answered: feedback on them may reach any worker a moment later
-        await run_in_threadpool(self.store.record_cards, issued)
+        await run_in_threadpool(self.store.record_cards, issued_cards(service_id, body, cards, builder))
 
     async def audit(
         self, request: Request | None, service_id: str, body: Any, report: Report | None, orders: list[str], outcome: str
     ) -> None:
-        context = body.get("context") if isinstance(body, dict) else None
-        patient_id = context.get("patientId") if isinstance(context, dict) else None
-        record = AuditRecord(
-            request_id=getattr(request.state, "request_id", "") if request else "",
-            operation=f"cds-{service_id}",
-            outcome=outcome,
-            profiles=list(report.profiles_applied) if report else [],
-            findings=findings_of(report),
-            patient_ref=f"Patient/{patient_id}" if isinstance(patient_id, str) and FHIR_ID.match(patient_id) else None,
-            order_refs=orders,
-            caller=getattr(request.state, "caller", None) if request else None,
-        )
+        record = call_audit(request.state if request else None, service_id, body, report, orders, outcome)
         if request is not None:
             request.state.rule_codes = sorted({rule for rule, _ in record.findings})  # for the request log line
         await write_audit(self.store, record)
@@ -486,8 +433,8 @@ def build_cds_router(
         if (denied := await service.refused(request)) is not None:
             return denied
         try:
-            window = _window(since, "since"), _window(until, "until")
-        except BadRequest as exc:
+            window = summary_window(since, "since"), summary_window(until, "until")
+        except ValueError as exc:
             return _error(400, "invalid-request", str(exc))
         return JSONResponse(await run_in_threadpool(service.store.feedback_summary, *window))
 
@@ -520,7 +467,7 @@ def build_cds_router(
         if service_id not in SERVICES:
             return _error(404, "unknown-service", f"No CDS service {service_id!r}; see GET /cds-services.")
         try:
-            items = _feedback_items(_validate_feedback(await service.body(request, _MAX_FEEDBACK_BYTES)))
+            items = feedback_items(_validate_feedback(await service.body(request, _MAX_FEEDBACK_BYTES)))
         except TooLarge as exc:
             return _error(413, "too-large", str(exc))
         except BadRequest as exc:

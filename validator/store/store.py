@@ -25,6 +25,7 @@ from .settings import StoreSettings
 
 _HASH_KEY_NAME = "patient-hash-key"
 AUDIT_SEARCH_MAX = 1000
+_TOKEN_SWEEP_EVERY = 200
 
 
 def utcnow() -> datetime:
@@ -220,6 +221,8 @@ class Store:
         try:
             with self.engine.begin() as db:
                 db.execute(insert(t.used_tokens).values(issuer=issuer[:256], jti=jti[:256], expires_at=expires_at))
+                if secrets.randbelow(_TOKEN_SWEEP_EVERY) == 0:  # now and then, so the table stays small between purges
+                    db.execute(delete(t.used_tokens).where(t.used_tokens.c.expires_at < utcnow()))
         except IntegrityError:
             return False
         return True
