@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import shutil
+import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import orjson
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fhir.resources.R4B.bundle import Bundle
@@ -18,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cds_support import SIGN, TestClient, critical, example
 from tests.conftest import oral_order
+from tests.http.test_serve_process import free_port
 from validator.http.app import create_app
 from validator.http.settings import Settings
 from validator.store import Store, StoreSettings
@@ -197,3 +204,34 @@ def test_the_committee_page_is_self_contained_and_reads_the_summary(open_client)
     assert "/cds-services/feedback-summary" in page and "<svg" in page
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace('"http://www.w3.org/2000/svg"', "")
     assert "https://" not in page  # no CDN, no font service: it works on a hospital network with no internet
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed; the page's script is not run")
+def test_the_committee_page_draws_rates_reasons_and_never_accepted_rules_in_a_real_browser(open_client, databases):
+    if databases.kind != "sqlite":
+        pytest.skip("the page reads the summary endpoint; one database is enough to run its script")
+    cards = open_client.post(SIGN, json=example("order-sign-intravenous.json")).json()["cards"]
+    for card in critical(cards) * 3:  # overridden three times, never accepted
+        feedback = example("feedback-overridden.json")
+        feedback["feedback"][0]["card"] = card["uuid"]
+        assert open_client.post(SIGN + "/feedback", json=feedback).json()["stored"] == 1
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(open_client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom"]
+        dom = subprocess.run([*command, f"http://127.0.0.1:{port}/committee"], capture_output=True, text=True, timeout=90).stdout
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    rows = re.search(r'<table id="rules">.*?</table>', dom, re.S).group(0)
+    assert "<td>route-not-permitted</td>" in rows and '<td class="n">3</td><td class="n">100%</td>' in rows
+    assert "<td>specialist-directed</td>" in re.search(r'<table id="reasons">.*?</table>', dom, re.S).group(0)
+    assert "route-not-permitted (overridden 3 times, never accepted)" in dom
+    assert "<polyline" in dom and '<p id="status" role="status"></p>' in dom  # drawn, and no error shown

@@ -7,6 +7,7 @@ restart nothing is lost and the used token is still refused.
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -42,6 +43,14 @@ def token(path: str, jti: str | None = None) -> str:
     now = int(time.time())
     claims = {"iss": ISS, "aud": PUBLIC_URL + path, "exp": now + 300, "iat": now, "jti": jti or str(uuid.uuid4())}
     return jwt.encode(claims, KEY, algorithm="ES256", headers={"typ": "JWT"})
+
+
+def thirteen_intravenous_orders() -> dict:
+    """The intravenous example with 13 draft orders: one route card each."""
+    request = example("order-sign-intravenous.json")
+    [entry] = request["context"]["draftOrders"]["entry"]
+    request["context"]["draftOrders"]["entry"] = [{"resource": {**copy.deepcopy(entry["resource"]), "id": f"iv-{i}"}} for i in range(13)]
+    return request
 
 
 class Server:
@@ -165,12 +174,10 @@ def test_two_workers_share_feedback_and_used_tokens_and_survive_a_kill_and_a_res
     server = Server(database_url, tmp_path)
     server.start()
     try:
-        # cards issued on whichever worker, overridden through whichever worker: 13 everywhere
-        cards = []
-        for _ in range(13):
-            response = server.call("POST", SIGN, json=example("order-sign-intravenous.json"))
-            assert response.status_code == 200
-            cards += [c for c in response.json()["cards"] if c["source"]["topic"]["code"] == "route-not-permitted"]
+        # 13 cards issued by one worker, overridden through both: 13 from every worker
+        response = server.call("POST", SIGN, json=thirteen_intravenous_orders())
+        assert response.status_code == 200
+        cards = [c for c in response.json()["cards"] if c["source"]["topic"]["code"] == "route-not-permitted"]
         assert len(cards) == 13
         for card in cards:
             feedback = example("feedback-overridden.json")

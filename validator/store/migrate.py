@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest revision in migrations/versions (a test checks it): a worker finding the database there
+# starts without importing Alembic at all.
+HEAD_REVISION = "0002"
 _UPGRADE_LOCK_KEY = int.from_bytes(b"medval", "big")  # the pg_advisory_xact_lock key for upgrades
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -52,24 +55,39 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def head_revision() -> str:
+    """The newest revision, as Alembic reads it from migrations/versions."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    with engine.begin() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+
+def ensure_current(engine: Engine) -> None:
+    """Upgrade to head unless the database is there already (the common case: every worker start after the first)."""
+    if current_revision(engine) != HEAD_REVISION:
+        upgrade(engine)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to `revision`, holding the upgrade lock; a no-op when it is already there."""
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

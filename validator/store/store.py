@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from . import tables as t
-from .migrate import make_engine, upgrade
+from .migrate import ensure_current, make_engine
 from .settings import StoreSettings
 
 _HASH_KEY_NAME = "patient-hash-key"
@@ -85,7 +85,7 @@ class Store:
         settings = settings or StoreSettings()
         store = cls(make_engine(settings.url()), settings)
         if migrate:
-            upgrade(store.engine)
+            ensure_current(store.engine)
         return store
 
     @classmethod
