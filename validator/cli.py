@@ -226,7 +226,12 @@ def _prepare_metrics_dir() -> None:
         for stale in Path(folder).glob("*.db"):  # counters of a previous run would be added to this one's
             stale.unlink()
     else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="medval-metrics-")
+        import atexit
+        import shutil
+
+        folder = tempfile.mkdtemp(prefix="medval-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, True)  # ours, so ours to remove when the server stops
 
 
 @db_app.command("upgrade")

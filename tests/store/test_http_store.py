@@ -235,3 +235,30 @@ def test_the_committee_page_draws_rates_reasons_and_never_accepted_rules_in_a_re
     assert "<td>specialist-directed</td>" in re.search(r'<table id="reasons">.*?</table>', dom, re.S).group(0)
     assert "route-not-permitted (overridden 3 times, never accepted)" in dom
     assert "<polyline" in dom and '<p id="status" role="status"></p>' in dom  # drawn, and no error shown
+
+
+def test_without_its_database_medval_still_checks_orders_and_says_what_waits(monkeypatch, database_url):
+    # a database of its own (this test breaks it), not the session's shared one
+    for open_client in _app(monkeypatch, database_url, MEDVAL_AUDIT_ALLOW_ANONYMOUS="true"):
+        _checks_without_tables(open_client)
+
+
+def _checks_without_tables(open_client: TestClient) -> None:
+    [card] = critical(open_client.post(SIGN, json=example("order-sign-intravenous.json")).json()["cards"])
+    store = open_client.app.state.store
+    with store.engine.begin() as db:  # the database loses its tables (a restore gone wrong, a dropped schema)
+        for table in ("cds_feedback", "cds_cards", "audit_events"):
+            db.exec_driver_sql(f"DROP TABLE {table}")
+    order = oral_order(dose=40, frequency=4)
+    checked = open_client.post(MR_VALIDATE, content=orjson.dumps(order), headers={"content-type": FHIR_JSON})
+    assert checked.status_code == 200 and "daily-dose-exceeds-maximum" in checked.text  # the clinical answer comes first
+    assert critical(open_client.post(SIGN, json=example("order-sign-intravenous.json")).json()["cards"])
+    feedback = example("feedback-overridden.json")
+    feedback["feedback"][0]["card"] = card["uuid"]
+    for response in (
+        open_client.post(SIGN + "/feedback", json=feedback),
+        open_client.get("/cds-services/feedback-summary"),
+        open_client.get("/fhir/AuditEvent"),
+    ):
+        assert response.status_code == 503 and response.json()["issue"][0]["code"] == "transient"
+        assert response.headers["retry-after"] == "5"

@@ -6,12 +6,14 @@ used token ids, the audit trail) is in the store (validator.store), shared by ev
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import validator
@@ -25,7 +27,7 @@ from .committee import router as committee_router
 from .fhir import router as fhir_router
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
-from .observability import RequestContextMiddleware, configure_logging
+from .observability import LOGGER_NAME, RequestContextMiddleware, configure_logging
 from .problems import RequestProblem, plain_outcome, problem_outcome
 from .responses import FHIRResponse
 from .settings import Settings
@@ -90,6 +92,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def http_problem(request: Request, exc: StarletteHTTPException) -> FHIRResponse:
         outcome = plain_outcome("error", _HTTP_ISSUE_TYPES.get(exc.status_code, "processing"), str(exc.detail))
         return FHIRResponse(outcome, exc.status_code, exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def store_unavailable(request: Request, exc: SQLAlchemyError) -> FHIRResponse:
+        # what needs the database (feedback, summaries, the audit trail, the used-token check) waits for it
+        logging.getLogger(LOGGER_NAME).error(
+            "store-unavailable",
+            extra={"fields": {"request_id": getattr(request.state, "request_id", ""), "error_type": type(exc).__name__}},
+        )
+        outcome = plain_outcome("error", "transient", "medval's database is unavailable; try again shortly.")
+        return FHIRResponse(outcome, 503, {"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, exc: RequestValidationError) -> FHIRResponse:

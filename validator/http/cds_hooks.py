@@ -23,6 +23,7 @@ import httpx
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from .. import Report, check
@@ -373,7 +374,10 @@ class CdsService:
 
     async def record_cards(self, service_id: str, body: dict[str, Any], cards: list[dict[str, Any]], builder: CardBuilder) -> None:
         # stored before the cards are answered: feedback on them may reach any worker a moment later
-        await run_in_threadpool(self.store.record_cards, issued_cards(service_id, body, cards, builder))
+        try:
+            await run_in_threadpool(self.store.record_cards, issued_cards(service_id, body, cards, builder))
+        except SQLAlchemyError as exc:  # the cards matter more than their analytics: answered, and the gap logged
+            log.error("cds-cards-not-recorded service=%s: %s", service_id, type(exc).__name__)
 
     async def audit(
         self, request: Request | None, service_id: str, body: Any, report: Report | None, orders: list[str], outcome: str
