@@ -158,12 +158,19 @@ def _consistent(database_url: str) -> tuple[int, int]:
 
 
 def _burst(server: Server, cards: list[dict], outcomes: list[int], posts: int) -> None:
-    for i in range(posts):
-        card = cards[i % len(cards)]
-        item = {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z"}
-        item["acceptedSuggestions"] = [{"id": card["suggestions"][0]["uuid"]}]
+    """Posts of 13 items each (one per card): a post is stored whole or not at all."""
+    items = [
+        {
+            "card": card["uuid"],
+            "outcome": "accepted",
+            "outcomeTimestamp": "2026-11-20T10:00:00Z",
+            "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+        }
+        for card in cards
+    ]
+    for _ in range(posts):
         try:
-            response = server.call("POST", SIGN + "/feedback", json={"feedback": [item]})
+            response = server.call("POST", SIGN + "/feedback", json={"feedback": items})
             outcomes.append(response.json()["stored"] if response.status_code == 200 else -response.status_code)
         except httpx.TransportError:
             outcomes.append(-1)  # the connection died with the worker: not counted as stored
@@ -204,16 +211,21 @@ def test_two_workers_share_feedback_and_used_tokens_and_survive_a_kill_and_a_res
         threads = [threading.Thread(target=_burst, args=(server, cards, outcomes, 20)) for _ in range(3)]
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30
+        while len(outcomes) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        answered_before_kill = len(outcomes)
         os.kill(server.worker_pids()[0], signal.SIGKILL)
         for thread in threads:
             thread.join(120)
+        assert 6 <= answered_before_kill < len(outcomes) == 60  # the kill came in the middle of the burst
         stored_answers = sum(n for n in outcomes if n > 0)
         rows, stored_cards = _consistent(database_url)
         summary = server.call("GET", SUMMARY).json()
         accepted = summary["byRule"]["route-not-permitted"]["accepted"]
         assert rows == 13 + accepted and stored_cards >= 14  # the summary counts exactly the stored rows
-        assert stored_answers <= accepted <= len(outcomes)  # every answered "stored" is there; nothing half-written
+        assert accepted % 13 == 0  # no post half-written
+        assert stored_answers <= accepted <= 13 * len(outcomes)  # every post answered "stored" is there
         assert summary["byRule"]["route-not-permitted"]["overridden"] == 13
     finally:
         server.stop()
