@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            # NORMAL: durable when a process dies (SIGKILL included); a power cut may lose the last commits, never
+            # corrupt the file. FULL adds an fsync to every audit write (about 1-2 ms per request measured here).
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
