@@ -137,6 +137,11 @@ def test_feedback_bodies_are_capped_and_validated_and_never_keep_the_comment(ope
     assert summary["byRule"]["route-not-permitted"]["overridden"] == 1 and summary["totals"]["overridden"] == 1
     assert "Jane Roe" not in orjson.dumps(summary).decode()
     assert open_client.get("/cds-services/feedback-summary", params={"since": "yesterday"}).status_code == 400
+    today, tomorrow = datetime.now(UTC).date(), datetime.now(UTC).date() + timedelta(days=1)
+    window = {"since": today.isoformat(), "until": today.isoformat()}  # a date alone is its whole day, as on the page
+    assert open_client.get("/cds-services/feedback-summary", params=window).json()["totals"]["overridden"] == 1
+    later = {"since": tomorrow.isoformat()}
+    assert open_client.get("/cds-services/feedback-summary", params=later).json()["totals"]["overridden"] == 0
 
 
 class _Lines(logging.Handler):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import Report
@@ -14,13 +14,16 @@ from .metrics import CARDS_ISSUED
 
 
 def summary_window(value: str | None, name: str) -> datetime | None:
-    """?since= / ?until= of the feedback summary: an ISO 8601 date or date-time (UTC when no zone); ValueError otherwise."""
+    """?since= / ?until= of the feedback summary: an ISO 8601 date or date-time (UTC when no zone); ValueError otherwise.
+    A date alone covers its whole day: until=2026-12-01 includes the 1st."""
     if value is None or value == "":
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name} must be an ISO 8601 date or date-time.") from None
+    if name == "until" and len(value) == 10:
+        moment += timedelta(days=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
