@@ -109,7 +109,9 @@ def test_with_trusted_clients_the_audit_trail_needs_a_token_with_an_admin_scope(
     for client in _app(monkeypatch, clean_url, MEDVAL_CDS_CLIENTS=clients, MEDVAL_CDS_PUBLIC_URL=PUBLIC_URL):
         assert client.post(SIGN, json=example("order-sign-intravenous.json"), headers=_token(PUBLIC_URL + SIGN)).status_code == 200
         audience = PUBLIC_URL + "/fhir/AuditEvent"
-        assert client.get("/fhir/AuditEvent").status_code == 401
+        refused = client.get("/fhir/AuditEvent")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json()["issue"][0]["code"] == "login"
         assert client.get("/fhir/AuditEvent", headers=_token(PUBLIC_URL + "/cds-services")).status_code == 401  # wrong audience
         assert client.get("/fhir/AuditEvent", headers=_token(audience, "system/MedicationRequest.read")).status_code == 403
         response = client.get("/fhir/AuditEvent", headers=_token(audience, "system/AuditEvent.read"))

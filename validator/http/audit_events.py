@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from ..store import AuditRecord, Store
 from ..store.store import AUDIT_SEARCH_MAX
 from .cds_security import JwtVerifier
-from .problems import RequestProblem
+from .problems import RequestProblem, plain_outcome
 from .responses import FHIRResponse, outcome_response, resource_response
 
 log = logging.getLogger("medval.http")
@@ -30,6 +30,11 @@ _OPERATION = {"system": "http://hl7.org/fhir/restful-interaction", "code": "oper
 _ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 _OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 REQUEST_ID_SYSTEM = "urn:medval:request-id"
+
+
+class _Unauthorised(Exception):
+    def __init__(self, response: FHIRResponse) -> None:
+        self.response = response
 
 
 def _bad(message: str) -> RequestProblem:
@@ -123,7 +128,8 @@ def build_audit_router(store: Store, verifier: JwtVerifier, public_url: str | No
         claims, reason = await verifier.verify(request.headers.get("authorization"), audience)
         if claims is None:
             log.warning("audit-auth-refused", extra={"fields": {"request_id": getattr(request.state, "request_id", "")}})
-            raise RequestProblem(401, "login", "A valid bearer token is required to read the audit trail.", False)
+            outcome = plain_outcome("error", "login", "A valid bearer token is required to read the audit trail.")
+            raise _Unauthorised(FHIRResponse(outcome, 401, {"WWW-Authenticate": "Bearer"}))
         scopes = set(str(claims.get("scope", "")).split())
         if not scopes & ADMIN_SCOPES:
             raise RequestProblem(403, "forbidden", f"The token lacks an admin scope ({', '.join(sorted(ADMIN_SCOPES))}).", False)
@@ -146,7 +152,10 @@ def build_audit_router(store: Store, verifier: JwtVerifier, public_url: str | No
         outcome: str | None = Query(None, description="0 checked, 4 input refused, 8 medval failed"),
         count: int = Query(100, alias="_count", ge=0, le=AUDIT_SEARCH_MAX),
     ) -> FHIRResponse:
-        await authorise(request)
+        try:
+            await authorise(request)
+        except _Unauthorised as refusal:
+            return refusal.response
         since, until = date_window(date)
         if patient is not None and not patient.startswith("Patient/"):
             patient = f"Patient/{patient}"
