@@ -17,8 +17,12 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MEDVAL_WORKERS=1 \
-    MEDVAL_MAX_BODY_BYTES=5242880
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin medval
+    MEDVAL_MAX_BODY_BYTES=5242880 \
+    MEDVAL_DATA_DIR=/data
+# /data: the default SQLite database (mount a volume, or set MEDVAL_DATABASE_URL to PostgreSQL)
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin medval \
+ && mkdir /data && chown 10001 /data
+VOLUME /data
 COPY --from=build /venv /venv
 USER 10001
 EXPOSE 8080

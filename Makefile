@@ -29,6 +29,7 @@ $(SERVE_STAMP): pyproject.toml
 
 # medval prints the URL it listens on before it starts.
 serve: $(SERVE_STAMP)
+	mkdir -p .medval-data
 	$(SERVE_VENV)/bin/medval serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)

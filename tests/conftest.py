@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import atexit
 import copy
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every test process (and each `medval serve` it starts) keeps its state in its own scratch folder, never in the checkout.
+if "MEDVAL_DATA_DIR" not in os.environ:
+    os.environ["MEDVAL_DATA_DIR"] = tempfile.mkdtemp(prefix="medval-test-data-")
+    atexit.register(shutil.rmtree, os.environ["MEDVAL_DATA_DIR"], True)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

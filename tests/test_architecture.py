@@ -38,7 +38,9 @@ def test_the_cds_layer_reads_locations_as_data_not_text() -> None:
 
 
 def test_no_import_hides_inside_a_function_in_the_core() -> None:
-    core = [p for p in PACKAGE.rglob("*.py") if "http" not in p.parts and p.name not in ("cli.py", "outcome.py", "parse.py")]
+    # the edges (http/, store/, the CLI) may defer importing what the common path never needs (start-up cost)
+    edges = ("http", "store")
+    core = [p for p in PACKAGE.rglob("*.py") if not set(edges) & set(p.parts) and p.name not in ("cli.py", "outcome.py", "parse.py")]
     for path in core:
         for function in _functions(path):
             inner = [n for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom)]

@@ -33,6 +33,8 @@ from .parse import ACCEPTED_TYPES
 from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
 
 app = typer.Typer(add_completion=False, help="medval: FHIR MedicationRequest validator.")
+db_app = typer.Typer(no_args_is_help=True, help="The service's database (MEDVAL_DATABASE_URL): migrations and retention.")
+app.add_typer(db_app, name="db")
 STYLE = {"fatal": "bold white on red", "error": "bold red", "warning": "yellow", "information": "cyan"}
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
 
@@ -366,12 +368,11 @@ def validate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
-    workers: Annotated[
-        int, typer.Option(help="Worker processes; CDS Hooks feedback counts are kept per process, everything else is shared.")
-    ] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes; they share their state through the database, so any number works.")] = 1,
     profiles: Annotated[Path | None, typer.Option("--profiles", help=_PROFILES_HELP)] = None,
 ) -> None:
-    """Run the HTTP service (FHIR $validate, CDS Hooks, the web page at /, /docs, /health)."""
+    """Run the HTTP service (FHIR $validate, CDS Hooks, the web page at /, /docs, /health, /metrics); migrates the
+    database first."""
     from .http.server import run
 
     _use_profile_dir(profiles)
@@ -380,8 +381,75 @@ def serve(
     except ProfileError as exc:
         Console(stderr=True).print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    _upgrade_database()  # before any worker starts: workers then find the tables in place
+    _prepare_metrics_dir()
     print(f"medval {__version__} listening on http://{host}:{port}/ (API docs at /docs)", flush=True)
     run(host, port, workers)  # with header/body timeouts and a connection limit (MEDVAL_* settings)
+
+
+def _upgrade_database() -> str:
+    from .store import Store, StoreSettings, current_revision
+
+    settings = StoreSettings()
+    try:
+        store = Store.open(settings)
+    except Exception as exc:  # an unreachable or unwritable database stops the start, with one line saying why
+        Console(stderr=True, markup=False).print(f"medval: database {_safe_url(settings.url())}: {type(exc).__name__}: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        return current_revision(store.engine) or "empty"
+    finally:
+        store.close()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _prepare_metrics_dir() -> None:
+    """prometheus-client's multiprocess mode: every worker writes its counters to files in one empty folder."""
+    import tempfile
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):  # counters of a previous run would be added to this one's
+            stale.unlink()
+    else:
+        import atexit
+        import shutil
+
+        folder = tempfile.mkdtemp(prefix="medval-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, True)  # ours, so ours to remove when the server stops
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the tables to the newest revision (safe to run while workers start: it takes a lock)."""
+    from .store import StoreSettings
+
+    revision = _upgrade_database()
+    Console(highlight=False).print(f"{_safe_url(StoreSettings().url())}: at revision {revision}")
+
+
+@db_app.command("purge")
+def db_purge() -> None:
+    """Delete audit records older than MEDVAL_AUDIT_RETENTION_DAYS and expired token ids."""
+    from .store import Store
+
+    _upgrade_database()
+    store = Store.open()
+    try:
+        deleted = store.purge()
+    finally:
+        store.close()
+    Console(highlight=False).print(
+        f"deleted {deleted['audit_events']} audit record(s) older than {store.settings.audit_retention_days} days "
+        f"and {deleted['used_tokens']} expired token id(s)"
+    )
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .context.from_server import ContextSettings
 from .http.auth import AuthSettings
 from .http.cds_settings import CdsSettings
+from .store.settings import StoreSettings
 
 FIVE_MEGABYTES = 5 * 1024 * 1024
 
@@ -40,10 +41,6 @@ class HttpSettings(BaseSettings):
     request_id_header: str = "X-Request-ID"
     # Browser origins allowed to call the CDS Hooks and FHIR endpoints (comma-separated); empty: CORS off.
     cors_origins: str = ""
-
-
-class StoreSettings(BaseModel):
-    """Where state lives (the store, issue 14); nothing reads it yet."""
 
 
 class Settings(BaseModel):

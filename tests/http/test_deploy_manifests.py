@@ -58,3 +58,11 @@ def test_the_dockerfile_is_small_non_root_and_health_checked() -> None:
     assert re.search(r"^HEALTHCHECK .*\n?.*/health", text, re.M)
     assert "EXPOSE 8080" in text and "--port 8080" in text
     assert "pip install" in text and ".whl" in text and "PYTHONPATH" not in text  # the wheel, with its profiles, is what runs
+
+
+def test_every_pod_uses_the_one_shared_database_from_a_secret() -> None:
+    [container] = manifests()["Deployment"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    # a SQLite file per pod would give each replica its own feedback counts and its own used-token list
+    assert env["MEDVAL_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "url"
+    assert "value" not in env["MEDVAL_DATABASE_URL"]

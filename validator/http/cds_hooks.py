@@ -3,7 +3,10 @@
 GET  /cds-services                      discovery
 POST /cds-services/{id}                 cards for context.draftOrders
 POST /cds-services/{id}/feedback        accepted / overridden feedback
-GET  /cds-services/feedback-summary     feedback counted per rule and outcome, for the pharmacy team
+GET  /cds-services/feedback-summary     feedback counted per rule and outcome (?since=&until=), for the pharmacy team
+
+Issued cards, feedback and used token ids live in the shared store (validator.store), so every worker
+gives the same answers, before and after a restart.
 
 Patient context comes from `prefetch`; prefetch keys the client did not satisfy are fetched from
 `fhirServer` only when that server is on MEDVAL_CDS_FHIR_SERVERS. With MEDVAL_CDS_CLIENTS set, every
@@ -15,23 +18,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
-from .. import check
+from .. import Report, check
 from ..context.from_bundle import CONTEXT_TYPES
 from ..context.from_server import fetch_patient_resources, is_fhir_id  # FHIR id datatype: checked before it goes into a URL
 from ..profile import ProfileSet, default_profiles
-from .cds_cards import CardBuilder, CardRecord, ContextGap, DraftOrder, attach_facts
-from .cds_security import JwtVerifier
+from ..store import Store
+from .audit_trail import CHECKED, FAILED, REFUSED
+from .audit_trail import write as write_audit
+from .cds_cards import CardBuilder, ContextGap, DraftOrder, attach_facts
+from .cds_records import call_audit, feedback_items, issued_cards, summary_window
+from .cds_security import JwtVerifier, StoreReplayGuard
 from .cds_settings import CdsSettings, normalise_base_url
 from .cpu import run_cpu
+from .metrics import CARD_FEEDBACK, CONTEXT_FAILURES
 from .observability import where
 from .settings import HttpSettings
 
@@ -67,7 +75,9 @@ PREFETCH_TYPES = {
     "medicationStatements": "MedicationStatement",
     "observations": "Observation",
 }
-_MAX_CARD_RECORDS = 100_000
+_MAX_FEEDBACK_BYTES = 64_000  # a feedback post is a few hundred bytes per card
+_MAX_FEEDBACK_ITEMS = 100
+_MAX_TEXT = 256  # card uuid, reason code and system, timestamp
 
 
 def prefetch_templates(observation_codes: list[str]) -> dict[str, str]:
@@ -109,61 +119,8 @@ def _unauthorized() -> JSONResponse:
     return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-class FeedbackBook:
-    """Feedback counted per rule and outcome (in this process), and the cards it can be matched to."""
-
-    def __init__(self) -> None:
-        self.since = datetime.now(UTC).isoformat(timespec="seconds")
-        self.cards: OrderedDict[str, CardRecord] = OrderedDict()
-        self.outcomes: Counter[tuple[str, str]] = Counter()  # (rule, outcome)
-        self.reasons: Counter[tuple[str, str]] = Counter()  # (rule, reason code)
-        self.by_service: Counter[tuple[str, str]] = Counter()  # (service, outcome)
-        self.accepted_suggestions: Counter[tuple[str, str]] = Counter()  # (rule, suggestion label)
-
-    def remember(self, records: dict[str, CardRecord]) -> None:
-        for card_uuid, record in records.items():
-            self.cards[card_uuid] = record
-        while len(self.cards) > _MAX_CARD_RECORDS:
-            self.cards.popitem(last=False)
-
-    def record(self, service: str, item: dict[str, Any]) -> None:
-        record = self.cards.get(item["card"])
-        rule = record.rule if record else "unknown-card"
-        outcome = item["outcome"]
-        self.outcomes[(rule, outcome)] += 1
-        self.by_service[(service, outcome)] += 1
-        reason = ""
-        if outcome == "overridden":
-            coding = (item.get("overrideReason") or {}).get("reason") or {}
-            reason = coding.get("code") or ("comment-only" if (item.get("overrideReason") or {}).get("userComment") else "none")
-            self.reasons[(rule, reason)] += 1
-        for accepted in item.get("acceptedSuggestions") or []:
-            label = record.suggestions.get(accepted["id"], "unknown-suggestion") if record else "unknown-suggestion"
-            self.accepted_suggestions[(rule, label)] += 1
-        fields = {"service": service, "rule": rule, "outcome": outcome, "reason": reason or "-", "card": item["card"][:100]}
-        log.info("cds-feedback", extra={"fields": {**fields, "order": record.order if record else "-"}})
-
-    def summary(self) -> dict[str, Any]:
-        rules: dict[str, dict[str, Any]] = {}
-        for (rule, outcome), n in sorted(self.outcomes.items()):
-            rules.setdefault(rule, {"accepted": 0, "overridden": 0})[outcome] = n
-        for (rule, reason), n in sorted(self.reasons.items()):
-            rules.setdefault(rule, {"accepted": 0, "overridden": 0}).setdefault("overrideReasons", {})[reason] = n
-        for (rule, label), n in sorted(self.accepted_suggestions.items()):
-            rules.setdefault(rule, {"accepted": 0, "overridden": 0}).setdefault("acceptedSuggestions", {})[label] = n
-        services: dict[str, dict[str, int]] = {}
-        for (service, outcome), n in sorted(self.by_service.items()):
-            services.setdefault(service, {"accepted": 0, "overridden": 0})[outcome] = n
-        return {
-            "since": self.since,
-            "scope": "this medval process (counts reset at restart; every feedback is also logged as a cds-feedback line)",
-            "totals": {
-                "accepted": sum(n for (_, o), n in self.outcomes.items() if o == "accepted"),
-                "overridden": sum(n for (_, o), n in self.outcomes.items() if o == "overridden"),
-            },
-            "byRule": rules,
-            "byService": services,
-        }
+class TooLarge(BadRequest):
+    pass
 
 
 def _require(condition: bool, message: str) -> None:
@@ -175,9 +132,12 @@ def _validate_feedback(body: Any) -> list[dict[str, Any]]:
     _require(isinstance(body, dict), "The body must be a JSON object with a feedback array.")
     items = body.get("feedback")
     _require(isinstance(items, list) and len(items) > 0, "feedback must be a non-empty array.")
+    _require(len(items) <= _MAX_FEEDBACK_ITEMS, f"feedback may hold at most {_MAX_FEEDBACK_ITEMS} items.")
     for i, item in enumerate(items):
         where = f"feedback[{i}]"
         _require(isinstance(item, dict), f"{where} must be an object.")
+        for key in ("card", "outcomeTimestamp"):
+            _require(not isinstance(item.get(key), str) or len(item[key]) <= _MAX_TEXT, f"{where}.{key} is too long.")
         _require(isinstance(item.get("card"), str) and item["card"] != "", f"{where}.card (the card uuid) is required.")
         _require(item.get("outcome") in ("accepted", "overridden"), f"{where}.outcome must be 'accepted' or 'overridden'.")
         _require(isinstance(item.get("outcomeTimestamp"), str) and item["outcomeTimestamp"] != "", f"{where}.outcomeTimestamp is required.")
@@ -200,6 +160,7 @@ def _validate_feedback(body: Any) -> list[dict[str, Any]]:
                     isinstance(coding, dict) and isinstance(coding.get("code"), str) and isinstance(coding.get("system"), str),
                     f"{where}.overrideReason.reason must be a Coding with code and system.",
                 )
+                _require(len(coding["code"]) <= _MAX_TEXT and len(coding["system"]) <= _MAX_TEXT, f"{where}.overrideReason is too long.")
             if "userComment" in reason:
                 _require(isinstance(reason["userComment"], str), f"{where}.overrideReason.userComment must be a string.")
     return items
@@ -228,13 +189,18 @@ def _flatten(value: Any) -> list[dict[str, Any]]:
 
 class CdsService:
     def __init__(
-        self, settings: CdsSettings, profiles: ProfileSet, http: HttpSettings, http_client: httpx.AsyncClient | None = None
+        self,
+        settings: CdsSettings,
+        profiles: ProfileSet,
+        http: HttpSettings,
+        http_client: httpx.AsyncClient | None = None,
+        store: Store | None = None,
     ) -> None:
         self.settings = settings
         self.profiles = profiles
-        self.verifier = JwtVerifier(settings, http_client)
+        self.store = store or Store.in_memory()  # create_app passes the shared store; a bare router gets a private one
+        self.verifier = JwtVerifier(settings, http_client, StoreReplayGuard(self.store, settings.jwt_leeway_s))
         self.http_client = http_client
-        self.feedback = FeedbackBook()
         self.budget_s = http.request_budget_s  # as for $validate
         self.body_timeout_s = http.body_timeout_s
         # every LOINC code the loaded profiles' rules read (kidney function, pregnancy, breastfeeding, alcohol ...)
@@ -249,25 +215,28 @@ class CdsService:
         return (self.settings.public_url or "").rstrip("/") + suffix
 
     async def refused(self, request: Request) -> JSONResponse | None:
-        reason = await self.verifier.check(request.headers.get("authorization"), self.audience(request))
+        claims, reason = await self.verifier.verify(request.headers.get("authorization"), self.audience(request))
         if reason is None:
+            if claims is not None:  # who called, for the audit trail
+                request.state.caller = " ".join(f"{k}={claims[k]}" for k in ("iss", "sub", "client_id") if isinstance(claims.get(k), str))
             return None
         log.warning(
             "security-refusal", extra={"fields": {"reason": reason, "status": 401, "endpoint": "cds-hooks", "method": request.method}}
         )
         return _unauthorized()
 
-    async def body(self, request: Request) -> Any:
+    async def body(self, request: Request, limit: int | None = None) -> Any:
+        limit = limit or self.settings.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.settings.max_body_bytes:
-            raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(f"The body is larger than {limit} bytes.")
         raw = bytearray()
         try:
             async with asyncio.timeout(self.body_timeout_s):  # a trickled body never holds the worker for long
                 async for chunk in request.stream():
                     raw += chunk
-                    if len(raw) > self.settings.max_body_bytes:
-                        raise BadRequest(f"The body is larger than {self.settings.max_body_bytes} bytes.")
+                    if len(raw) > limit:
+                        raise TooLarge(f"The body is larger than {limit} bytes.")
         except TimeoutError:
             raise SlowBody(f"The body did not arrive within {self.body_timeout_s:g} s (MEDVAL_BODY_TIMEOUT_S).") from None
         if not raw.strip():
@@ -335,6 +304,7 @@ class CdsService:
         base = normalise_base_url(server)
         if base is None or base not in self.settings.fhir_servers:
             log.warning("security-refusal", extra={"fields": {"reason": "fhir-server-not-allowed", "fhir_server": str(server)[:200]}})
+            CONTEXT_FAILURES.labels("fhir-server-not-allowed").inc()
             gap.reasons.append(
                 f"The FHIR server {server} is not on medval's allow-list (MEDVAL_CDS_FHIR_SERVERS), so nothing was fetched "
                 f"from it; missing: {missing_text}."
@@ -352,6 +322,8 @@ class CdsService:
         wanted = {PREFETCH_TYPES[k] for k in missing}
         resources += [r for r in result.resources if r.get("resourceType") in wanted]
         failures = [f for f in result.failures if f.split(" ", 1)[0] in wanted]
+        for failure in failures:
+            CONTEXT_FAILURES.labels(failure.split(" ", 1)[0]).inc()  # a resource type from `wanted`: a bounded label
         elapsed_ms = 1000 * (time.monotonic() - started)
         counts = {"resources": len(result.resources), "failures": len(failures), "duration_ms": round(elapsed_ms)}
         log.info("cds-fetch", extra={"fields": {"fhir_server": base, **counts}})
@@ -389,7 +361,7 @@ class CdsService:
             entries.append({"resource": resource})
         return {"resourceType": "Bundle", "type": "collection", "entry": entries}, orders
 
-    async def cards(self, service_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def cards(self, service_id: str, body: dict[str, Any], request: Request | None = None) -> dict[str, Any]:
         hook = SERVICES[service_id]["hook"]
         context_resources, gap = await self._patient_context(body)
         bundle, orders = self._bundle(body, context_resources)
@@ -399,6 +371,7 @@ class CdsService:
         else:
             judged = {o.entry for o in orders}
         if not judged:
+            await self.audit(request, service_id, body, None, [], CHECKED)
             return {"cards": []}
         report = await run_cpu(check, bundle, profiles=self.profiles, context_provider=None, expected_type="Bundle", budget_s=self.budget_s)
         if report.rejected is not None:
@@ -406,10 +379,26 @@ class CdsService:
         attach_facts(report, orders)
         builder = CardBuilder(service_id, hook, self.profiles, self.settings.source_url)
         cards = await run_cpu(builder.build, report, orders, judged, gap)  # CPU work: off the event loop
-        self.feedback.remember(builder.records)
+        await self.record_cards(service_id, body, cards, builder)
+        await self.audit(request, service_id, body, report, [o.reference for o in orders if o.entry in judged], CHECKED)
         fields = {"service": service_id, "hook_instance": str(body.get("hookInstance"))[:100], "orders": len(orders), "judged": len(judged)}
         log.info("cds-call", extra={"fields": {**fields, "cards": [f"{c['indicator']}:{c['source']['topic']['code']}" for c in cards]}})
         return {"cards": cards}
+
+    async def record_cards(self, service_id: str, body: dict[str, Any], cards: list[dict[str, Any]], builder: CardBuilder) -> None:
+        # stored before the cards are answered: feedback on them may reach any worker a moment later
+        try:
+            await run_in_threadpool(self.store.record_cards, issued_cards(service_id, body, cards, builder))
+        except SQLAlchemyError as exc:  # the cards matter more than their analytics: answered, and the gap logged
+            log.error("cds-cards-not-recorded service=%s: %s", service_id, type(exc).__name__)
+
+    async def audit(
+        self, request: Request | None, service_id: str, body: Any, report: Report | None, orders: list[str], outcome: str
+    ) -> None:
+        record = call_audit(request.state if request else None, service_id, body, report, orders, outcome)
+        if request is not None:
+            request.state.rule_codes = sorted({rule for rule, _ in record.findings})  # for the request log line
+        await write_audit(self.store, record)
 
 
 def _failure_card(service: CdsService) -> dict[str, Any]:
@@ -427,11 +416,12 @@ def build_cds_router(
     profiles: ProfileSet | None = None,
     http_client: httpx.AsyncClient | None = None,
     http: HttpSettings | None = None,
+    store: Store | None = None,
 ) -> APIRouter:
     """The CDS Hooks endpoints; include in the FastAPI app with app.include_router(build_cds_router(...)).
     `http`: the service's request budget and body timeout, shared with $validate."""
     settings = settings or CdsSettings()
-    service = CdsService(settings, profiles or default_profiles(), http or HttpSettings(), http_client)
+    service = CdsService(settings, profiles or default_profiles(), http or HttpSettings(), http_client, store)
     if service.verifier.enabled:
         log.info("CDS Hooks: JWT required from %d trusted client(s): %s", len(settings.clients), ", ".join(c.iss for c in settings.clients))
     else:
@@ -444,6 +434,7 @@ def build_cds_router(
     # Every refusal the CDS endpoints can give, documented so clients (and schemathesis) know them.
     errors: dict[int | str, dict[str, Any]] = {
         400: {"description": "Not a valid CDS Hooks request (JSON error body)."},
+        413: {"description": "The body is larger than allowed (JSON error body)."},
         401: {"description": "Missing or invalid JWT bearer token, when trusted clients are configured."},
         404: {"description": "No CDS service with that id."},
     }
@@ -456,42 +447,63 @@ def build_cds_router(
             return denied
         return JSONResponse(service.discovery())
 
-    @router.get("/cds-services/feedback-summary")
-    async def feedback_summary(request: Request) -> JSONResponse:
+    @router.get("/cds-services/feedback-summary", responses={400: errors[400]})
+    async def feedback_summary(request: Request, since: str | None = None, until: str | None = None) -> JSONResponse:
         if (denied := await service.refused(request)) is not None:
             return denied
-        return JSONResponse(service.feedback.summary())
+        try:
+            window = summary_window(since, "since"), summary_window(until, "until")
+        except ValueError as exc:
+            return _error(400, "invalid-request", str(exc))
+        return JSONResponse(await run_in_threadpool(service.store.feedback_summary, *window))
 
-    @router.post("/cds-services/{service_id}", responses={400: errors[400], 404: errors[404]})
+    @router.post("/cds-services/{service_id}", responses={400: errors[400], 404: errors[404], 413: errors[413]})
     async def call(service_id: str, request: Request) -> JSONResponse:
         if (denied := await service.refused(request)) is not None:
             return denied
         if service_id not in SERVICES:
             return _error(404, "unknown-service", f"No CDS service {service_id!r}; see GET /cds-services.")
+        body: Any = None
         try:
-            body = service._read_request(service_id, await service.body(request))
-            return JSONResponse(await service.cards(service_id, body))
+            body = await service.body(request)
+            body = service._read_request(service_id, body)
+            return JSONResponse(await service.cards(service_id, body, request))
+        except TooLarge as exc:
+            return _error(413, "too-large", str(exc))
         except BadRequest as exc:
+            await service.audit(request, service_id, body, None, [], REFUSED)
             return _error(exc.status, exc.code, str(exc))
         except Exception as exc:  # never a 5xx: a check that could not run says so
             # type and code location only: an exception's message can quote the order
             log.error(
                 "cds-call-failed", extra={"fields": {"service": service_id, "error_type": type(exc).__name__, "error_at": where(exc)}}
             )
+            await service.audit(request, service_id, body, None, [], FAILED)
             return JSONResponse({"cards": [_failure_card(service)]})
 
-    @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404]})
+    @router.post("/cds-services/{service_id}/feedback", responses={400: errors[400], 404: errors[404], 413: errors[413]})
     async def feedback(service_id: str, request: Request) -> JSONResponse:
         if (denied := await service.refused(request)) is not None:
             return denied
         if service_id not in SERVICES:
             return _error(404, "unknown-service", f"No CDS service {service_id!r}; see GET /cds-services.")
         try:
-            items = _validate_feedback(await service.body(request))
+            items = feedback_items(_validate_feedback(await service.body(request, _MAX_FEEDBACK_BYTES)))
+        except TooLarge as exc:
+            return _error(413, "too-large", str(exc))
         except BadRequest as exc:
             return _error(exc.status, exc.code, str(exc))
-        for item in items:
-            service.feedback.record(service_id, item)
-        return JSONResponse({"received": len(items)})
+        rules = await run_in_threadpool(service.store.record_feedback, service_id, items)
+        unknown = [i for i, rule in enumerate(rules) if rule is None]
+        for item, rule in zip(items, rules, strict=True):
+            if rule is not None:
+                CARD_FEEDBACK.labels(rule, item.outcome).inc()
+            fields = {"service": service_id, "rule": rule or "unknown-card", "outcome": item.outcome, "card": item.card[:100]}
+            log.info("cds-feedback", extra={"fields": {**fields, "reason": item.reason_code or "-", "stored": rule is not None}})
+        stored = len(items) - len(unknown)
+        answer: dict[str, Any] = {"received": len(items), "stored": stored}
+        if unknown:  # feedback on a card medval never issued cannot be attributed to a rule: said, not stored
+            answer["unknownCards"] = [f"feedback[{i}]" for i in unknown]
+        return JSONResponse(answer)
 
     return router

@@ -3,18 +3,22 @@
 Checked: an asymmetric `alg` from the allow-list (never `none`, never HMAC), `typ` JWT, a trusted `iss`,
 the signature against that issuer's key (its JWK Set by `kid`, fetched only from the configured URL;
 a `jku` header must name that same URL), `aud` equal to the URL being called, `exp`, `iat`, and a
-`jti` not seen before. The reason for a refusal goes to the log, never to the caller.
+`jti` not seen before by any worker (kept in the shared store until the token expires).
+The reason for a refusal goes to the log, never to the caller.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
 import jwt
+from starlette.concurrency import run_in_threadpool
 
+from ..store import Store
 from .cds_settings import CdsSettings, TrustedClient, normalise_base_url
 
 log = logging.getLogger("medval.cds.security")
@@ -54,6 +58,20 @@ class InMemoryReplayGuard:
         return True
 
 
+class StoreReplayGuard:
+    """Used token ids in the store (validator.store): one row per (iss, jti), so a token is accepted once by every
+    worker, before and after a restart; kept until the token could no longer pass the exp check
+    (`medval db purge` deletes it after that)."""
+
+    def __init__(self, store: Store, leeway_s: float = 0.0) -> None:
+        self._store = store
+        self._leeway_s = leeway_s
+
+    async def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        until = datetime.fromtimestamp(expires_at + self._leeway_s, UTC)
+        return await run_in_threadpool(self._store.remember_token, iss, jti, until)
+
+
 class Refused(Exception):
     """A token that does not establish trust; the message is a reason code, for the log only (never the token)."""
 
@@ -63,6 +81,7 @@ class JwtVerifier:
         self._settings = settings
         self._clients: dict[str, TrustedClient] = {c.iss: c for c in settings.clients}
         self._algorithms = list(settings.allowed_algorithms)
+        # used token ids: StoreReplayGuard shares them with every worker and keeps them across restarts (create_app)
         self.replay_guard: ReplayGuard = replay_guard or InMemoryReplayGuard(leeway_s=settings.jwt_leeway_s)
         self._jwks: dict[str, tuple[float, jwt.PyJWKSet]] = {}  # url -> (fetched at, keys)
         self._http = client
@@ -73,27 +92,31 @@ class JwtVerifier:
 
     async def check(self, authorization: str | None, audience: str) -> str | None:
         """None when the request may go ahead; otherwise why not (for the log)."""
-        if not self.enabled:
-            return None
-        try:
-            await self._verify(authorization, audience)
-        except Refused as exc:
-            return str(exc)
-        except jwt.ExpiredSignatureError:
-            return "expired"
-        except jwt.InvalidAudienceError:
-            return "wrong-audience"
-        except jwt.InvalidSignatureError:
-            return "bad-signature"
-        except jwt.MissingRequiredClaimError:
-            return "missing-claim"
-        except jwt.DecodeError:
-            return "malformed-token"
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-            return "invalid-token"
-        return None
+        return (await self.verify(authorization, audience))[1]
 
-    async def _verify(self, authorization: str | None, audience: str) -> None:
+    async def verify(self, authorization: str | None, audience: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(the token's claims, None) when the request may go ahead, (None, a reason code) otherwise; (None, None) when
+        auth is off. The reason goes to the log, never to the caller (and never the token)."""
+        if not self.enabled:
+            return None, None
+        try:
+            return await self._verify(authorization, audience), None
+        except Refused as exc:
+            return None, str(exc)
+        except jwt.ExpiredSignatureError:
+            return None, "expired"
+        except jwt.InvalidAudienceError:
+            return None, "wrong-audience"
+        except jwt.InvalidSignatureError:
+            return None, "bad-signature"
+        except jwt.MissingRequiredClaimError:
+            return None, "missing-claim"
+        except jwt.DecodeError:
+            return None, "malformed-token"
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            return None, "invalid-token"
+
+    async def _verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         if not authorization:
             raise Refused("no-token")
         scheme, _, token = authorization.partition(" ")
@@ -129,6 +152,7 @@ class JwtVerifier:
             raise Refused("lifetime-too-long")
         if not await self.replay_guard.first_use(client.iss, jti, exp):
             raise Refused("replayed")
+        return claims
 
     async def _key(self, client: TrustedClient, header: dict[str, Any]) -> Any:
         if client.public_key:

@@ -14,6 +14,7 @@ from validator.fhir_xml import XmlInputError, xml_to_json
 from validator.outcome import outcome_dict
 from validator.settings import HttpSettings
 
+from .audit_trail import audit_validation
 from .body import read_body
 from .capability import OPERATION_DEFINITIONS, capability_statement
 from .cpu import run_cpu
@@ -163,6 +164,7 @@ async def _validate(run: _Validation, request: Request, resource_type: str, quer
     outcome = outcome_dict(report.findings)
     headers = {PROFILE_HEADER: ", ".join(report.profiles_applied)} if report.profiles_applied else None
     status = report.rejected.status if report.rejected else 200
+    await audit_validation(request, resource_type, body, report, status)
     return FHIRResponse(outcome, status, headers, fhir_version=report.version, answer=answer)
 
 

@@ -69,6 +69,7 @@ async def context_provider_for(request: Request, provider: ServerContextProvider
         raise refuse(refusal.status, refusal.code) from None
     if not caller.may_read_any_record:
         raise refuse(403, "insufficient-scope")
+    request.state.caller = f"iss={caller.iss} sub={caller.subject}"  # who asked, for the audit trail (never the token)
     return ScopedProvider(provider, caller)
 
 

@@ -44,6 +44,7 @@ class JsonLineFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker answered
             "event": record.getMessage(),
         }
         request_id = REQUEST_ID.get()
