@@ -403,3 +403,15 @@ def test_the_parameters_envelope_is_checked_and_the_order_inside_it() -> None:
     assert len([e for _, e in structural if e == "MedicationRequest.status"]) == 1
     clean = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": baclofen()}]}
     assert not any(f.rule == "input-invalid" for f in check(json.dumps(clean)).findings)
+
+
+@pytest.mark.parametrize("bad_id", [{"a": 1}, [1, 2], None, 5, "", True])
+def test_a_contained_id_of_the_wrong_type_is_reported_never_a_crash(bad_id: Any) -> None:
+    # found by the mutation fuzz of tests/http/test_mutated_orders.py: an object as a contained id raised TypeError (a 500)
+    order = baclofen()
+    order.setdefault("contained", [{"resourceType": "Medication", "id": "med", "code": {"text": "Baclofen 10 mg tablet"}}])
+    order["contained"][0]["id"] = bad_id
+    order["medicationReference"] = {"reference": "#med"}
+    order.pop("medicationCodeableConcept", None)
+    report = check(json.dumps(order))
+    assert report.rejected is None and "input-invalid" in {f.rule for f in report.findings}

@@ -92,7 +92,8 @@ def _local_reference_resolves(node: dict[str, Any], resource: dict[str, Any]) ->
     if not isinstance(reference, str) or not reference.startswith("#") or reference == "#":
         return True
     contained = resource.get("contained")
-    ids = {c.get("id") for c in contained if isinstance(c, dict)} if isinstance(contained, list) else set()
+    # only string ids can name a contained resource (a malformed id, an object or a list, is reported elsewhere)
+    ids = {c["id"] for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)} if isinstance(contained, list) else set()
     return reference[1:] in ids
 
 
