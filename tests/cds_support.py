@@ -27,6 +27,9 @@ def example(name: str) -> dict[str, Any]:
 
 
 def make_client(**settings: Any) -> TestClient:
+    if settings.get("fhir_servers") and not settings.get("clients"):
+        # these tests are about fetching itself; an open fetch must be asked for (tests/test_cds_fetch.py shows the refusal)
+        settings.setdefault("allow_unauthenticated_fetch", True)
     app = FastAPI()
     app.include_router(build_cds_router(CdsSettings(**settings)))
     return TestClient(app)

@@ -140,3 +140,16 @@ def test_server_errors_and_slow_answers_are_failures_not_exceptions(respx_mock):
 def test_invalid_patient_id_is_not_put_into_a_url():
     result = asyncio.run(fetch_patient_resources(SERVER, "../admin"))
     assert result.resources == [] and result.failures
+
+
+def test_fetching_for_callers_nobody_authenticated_must_be_asked_for(monkeypatch) -> None:
+    # a review found an open service fetching any patient's record for an anonymous order-sign call
+    from pydantic import ValidationError
+
+    from validator.http.cds_settings import CdsSettings
+
+    monkeypatch.delenv("MEDVAL_CDS_ALLOW_UNAUTHENTICATED_FETCH", raising=False)
+    with pytest.raises(ValidationError, match="MEDVAL_CDS_CLIENTS"):
+        CdsSettings(fhir_servers=[SERVER])
+    assert CdsSettings(fhir_servers=[SERVER], allow_unauthenticated_fetch=True).fhir_servers  # development only, on request
+    assert CdsSettings().fhir_servers == []  # prefetch only: nothing to fetch, nothing to refuse

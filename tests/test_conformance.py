@@ -415,3 +415,19 @@ def test_a_contained_id_of_the_wrong_type_is_reported_never_a_crash(bad_id: Any)
     order.pop("medicationCodeableConcept", None)
     report = check(json.dumps(order))
     assert report.rejected is None and "input-invalid" in {f.rule for f in report.findings}
+
+
+@pytest.mark.parametrize(
+    ("repeat", "fails"),
+    [
+        ({"when": ["MORN", "EVE"]}, False),  # a repeating when, no offset: valid (it was once "could not be evaluated")
+        ({"when": ["MORN", "EVE"], "offset": 30}, False),
+        ({"when": ["MORN", "CV"], "offset": 30}, True),  # an offset from a meal-relative event
+        ({"offset": 30}, True),  # an offset from nothing
+    ],
+)
+def test_tim_9_is_read_as_defined_even_when_when_repeats(repeat: dict[str, Any], fails: bool) -> None:
+    order = baclofen()
+    order["dosageInstruction"][0]["timing"] = {"repeat": repeat}
+    structural = [f for f in check(json.dumps(order)).findings if f.rule == "input-invalid"]
+    assert [("tim-9" in f.text, f.severity) for f in structural] == ([(True, "error")] if fails else [])

@@ -6,6 +6,8 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from validator import check
 
 from .conftest import ROOT, rules_of
@@ -125,3 +127,22 @@ def test_an_undated_order_with_history_says_titration_did_not_run() -> None:
     del newest["authoredOn"]
     found = findings(bundle)
     assert any("titration check did not run" in t for t in found.get("patient-context-unavailable", []))
+
+
+@pytest.mark.parametrize(
+    ("code", "fires"), [("active", True), ("Active", True), ("local-open", True), ("resolved", False), ("inactive", False)]
+)
+def test_an_allergy_status_medval_does_not_know_counts_as_active(code: str, fires: bool) -> None:
+    # fail safe: only a status that ends the allergy silences it; a miscased or local code must not hide it
+    bundle = json.loads((ROOT / "examples" / "context" / "hypersensitivity.json").read_text())
+    allergy = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AllergyIntolerance")
+    allergy["clinicalStatus"]["coding"][0]["code"] = code
+    assert ("hypersensitivity" in rules_of(check(json.dumps(bundle)))) is fires
+
+
+@pytest.mark.parametrize(("code", "fires"), [("active", True), ("Relapse", True), ("remission", False), ("resolved", False)])
+def test_a_condition_status_medval_does_not_know_counts_as_active(code: str, fires: bool) -> None:
+    bundle = json.loads((ROOT / "examples" / "context" / "condition-caution.json").read_text())
+    for condition in (e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"):
+        condition["clinicalStatus"]["coding"][0]["code"] = code
+    assert ("condition-caution" in rules_of(check(json.dumps(bundle)))) is fires

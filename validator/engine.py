@@ -115,8 +115,17 @@ def _findings_for(order: NormalisedOrder, item: OrderInput, run: Run, report: Re
         return [found, *item.said]
     if profile.label not in report.profiles_applied:
         report.profiles_applied.append(profile.label)
-    findings = [*run_rules(order, run.context, profile), *item.said] or [say("order.no-issues", (), profile.label, profile=profile.label)]
+    findings = [*run_rules(order, run.context, profile), *item.said] or [_nothing_to_report(order, profile.label)]
     return [f.raised(effective_severity(f, profile.severity)) for f in findings]
+
+
+def _nothing_to_report(order: NormalisedOrder, profile: str) -> Finding:
+    """`no-issues`, saying which checks ran: an order that will not be given (completed, stopped, cancelled,
+    do-not-perform) met only the checks about stopping therapy, never the dose and route checks."""
+    if order.lifecycle.judged:
+        return say("order.no-issues", (), profile, profile=profile)
+    status = "marked do-not-perform" if order.lifecycle.do_not_perform else order.lifecycle.status
+    return say("order.no-issues-not-given", (), profile, profile=profile, status=status)
 
 
 def _check_order(item: OrderInput, run: Run, report: Report) -> None:

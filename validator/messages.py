@@ -44,6 +44,12 @@ MESSAGES: dict[str, Message] = {
         "This order is marked entered-in-error: void, not clinically checked.",
     ),
     "order.no-issues": Message("no-issues", "Nothing to report: the order was checked against the {profile}."),
+    "order.no-issues-not-given": Message(
+        "no-issues",
+        "Nothing to report: the order is {status}, so it will not be given as written; only the checks about stopping "
+        "therapy ran against the {profile} (its dose, route and patient checks apply to orders that will be given).",
+        "Nothing to report: the order is {status}; its dose and route were not checked.",
+    ),
     "bundle.entry-not-list": Message("input-invalid", "Bundle.entry is not a list."),
     # bounded work per request (validator/limits.py)
     "input.text-not-read": Message(

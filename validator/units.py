@@ -293,6 +293,8 @@ def format_mass(mg: float, unit: str) -> str:
 
 
 def format_number(value: float) -> str:
+    if not math.isfinite(value):  # never reached by a checked dose (the normaliser refuses them); never a crash either
+        return str(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"

@@ -171,7 +171,9 @@ def test_a_crowd_of_idle_connections_neither_exhausts_the_worker_nor_floods_the_
         time.sleep(0.5)
         log = crowded.log_text()
     assert "Traceback" not in log, log[-3000:]
-    assert log.count("\n") < 1200  # at most a line per refused request, never a traceback per connection
+    # bounded by the crowd: at most the refusal and its request line per connection (how many reach the worker
+    # before the limit depends on the machine's load), never a traceback per connection
+    assert log.count("\n") < 2 * 1100 + 100
 
 
 def test_cds_call_lines_reach_the_log_under_uvicorn(server: Served) -> None:

@@ -97,9 +97,24 @@ def _local_reference_resolves(node: dict[str, Any], resource: dict[str, Any]) ->
     return reference[1:] in ids
 
 
-# Invariants evaluated natively: rng-2 because the engine cannot compare Quantities held as JSON; dom-3 and
+def _offset_needs_when(node: dict[str, Any]) -> bool | None:
+    """tim-9 "If there's an offset, there must be a when (and not C, CM, CD, CV)": fhirpathpy cannot evaluate `when in
+    (...)` when `when` repeats (["MORN", "EVE"]), so it is read here as the definition means it: no meal-relative code."""
+    if node.get("offset") is None:
+        return True
+    when = node.get("when")
+    events = when if isinstance(when, list) else [when] if when is not None else []
+    return bool(events) and not any(event in ("C", "CM", "CD", "CV") for event in events)
+
+
+# Invariants evaluated natively: rng-2 because the engine cannot compare Quantities held as JSON, tim-9 because it
+# cannot test a repeating `when` with `in`; dom-3 and
 # ref-1 because they walk the whole resource each time (the meaning is the definition's, not ours).
-NATIVE: dict[str, Callable[[dict[str, Any]], bool | None]] = {"rng-2": _range_ordered, "dom-3": _contained_referenced}
+NATIVE: dict[str, Callable[[dict[str, Any]], bool | None]] = {
+    "rng-2": _range_ordered,
+    "dom-3": _contained_referenced,
+    "tim-9": _offset_needs_when,
+}
 NATIVE_WITH_RESOURCE = {"ref-1": _local_reference_resolves}
 
 # A verdict depends only on the properties its expression names, when it reads nothing outside the node

@@ -229,11 +229,15 @@ def order_time(resource: Any) -> datetime | None:
 
 # ---------------------------------------------------------------- statuses
 
-CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 NOT_REAL = frozenset({"refuted", "entered-in-error"})
 OBSERVATION_USABLE = frozenset({"final", "amended", "corrected", "preliminary", "registered"})
 MEDICATION_ACTIVE = frozenset({"active", "on-hold", "draft", "intended", "recorded"})
 MEDICATION_HISTORY = frozenset({"active", "on-hold", "completed", "stopped", "draft", "intended", "recorded"})
+
+
+# The clinical-status codes that end a condition or an allergy (HL7 condition-clinical, allergyintolerance-clinical).
+CONDITION_OVER = frozenset({"inactive", "remission", "resolved"})
+ALLERGY_OVER = frozenset({"inactive", "resolved"})
 
 
 def condition_active(condition: Any) -> bool:
@@ -242,7 +246,8 @@ def condition_active(condition: Any) -> bool:
         return False
     status = status_code(getattr(condition, "clinicalStatus", None))
     if status:
-        return status in CONDITION_ACTIVE
+        # fail safe: only a status that says the condition is over ends it; an unknown code ("Active") counts as active
+        return status not in CONDITION_OVER
     abated = any(
         getattr(condition, f, None) is not None for f in ("abatementDateTime", "abatementPeriod", "abatementAge", "abatementString")
     )
@@ -253,7 +258,8 @@ def allergy_active(allergy: Any) -> bool:
     if status_code(getattr(allergy, "verificationStatus", None)) in NOT_REAL:
         return False
     status = status_code(getattr(allergy, "clinicalStatus", None))
-    return not status or status == "active"
+    # fail safe: only inactive or resolved ends an allergy; an unknown code ("Active", a local code) counts as active
+    return status not in ALLERGY_OVER
 
 
 def observation_usable(observation: Any) -> bool:

@@ -76,6 +76,9 @@ class CdsSettings(BaseSettings):
     # LOINC codes to prefetch beyond those the loaded profiles' rules read (MEDVAL_CDS_EXTRA_OBSERVATION_LOINC=a,b)
     extra_observation_loinc: Annotated[list[str], NoDecode] = []
     source_url: str | None = None  # card.source.url, when the pharmacy publishes a page about medval
+    # Fetching from fhir_servers for callers nobody authenticated turns medval into a reader of the record for anyone
+    # who can reach it: refused at start-up unless trusted clients are configured, or this is set (development only).
+    allow_unauthenticated_fetch: bool = False
 
     @field_validator("fhir_servers", "allowed_algorithms", "extra_observation_loinc", mode="before")
     @classmethod
@@ -112,6 +115,11 @@ class CdsSettings(BaseSettings):
         if self.clients and not self.public_url:
             # refuse to start: deriving `aud` from Host would accept a token minted for another service
             raise ValueError("MEDVAL_CDS_CLIENTS is set but MEDVAL_CDS_PUBLIC_URL is not: the expected JWT audience must be configured")
+        if self.fhir_servers and not self.clients and not self.allow_unauthenticated_fetch:
+            raise ValueError(
+                "MEDVAL_CDS_FHIR_SERVERS is set but MEDVAL_CDS_CLIENTS is not: anyone could make medval fetch patient data; "
+                "configure trusted clients (or MEDVAL_CDS_ALLOW_UNAUTHENTICATED_FETCH=true on a development machine)"
+            )
         return self
 
     @field_validator("fhir_servers")

@@ -103,7 +103,8 @@ def _requested_mode(query_mode: str | None, body: bytes) -> str | None:
         return None
     if not isinstance(document, dict) or document.get("resourceType") != "Parameters":
         return None
-    for parameter in document.get("parameter") or []:
+    parameters = document.get("parameter")
+    for parameter in parameters if isinstance(parameters, list) else []:  # a malformed Parameters is judged elsewhere
         if isinstance(parameter, dict) and parameter.get("name") == "mode":
             value = parameter.get("valueCode", parameter.get("valueString"))
             return value if isinstance(value, str) else ""

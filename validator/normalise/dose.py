@@ -206,6 +206,13 @@ def normalise_dosage(dosage: Any, index: int, medication: MedicationFacts, profi
         elif rate_mg is not None and daily_from_rate is None:
             daily_from_rate, is_rate = rate_mg, True
             rate_written, rate_unit = rate_as_written(entry)
+    # a number so large it overflows to infinity (1e308 mg/day) is no amount at all: never a sum, never a sentence
+    if single_mg is not None and not math.isfinite(single_mg):
+        single_mg = None
+        problems.append(Unavailable("dose-unverified", "the dose does not come to a finite amount", where))
+    if daily_from_rate is not None and not math.isfinite(daily_from_rate):
+        daily_from_rate = None
+        problems.append(Unavailable("dose-unverified", "the rate does not come to a finite amount", where))
     if picked is None or (single_mg is None and daily_from_rate is None and not problems):
         problems.append(Unavailable("dose-unverified", "no dose is given", where))
 
