@@ -82,6 +82,14 @@ def test_a_range_is_checked_at_its_top_and_a_cap_in_the_text_applies() -> None:
     assert codes(text_only("10 mg PO every 4 h as needed, max 40 mg/day")) == []  # 60 mg by frequency, capped at 40
 
 
+def test_a_titration_in_words_is_checked_at_its_busiest_day_not_at_the_sum_of_its_steps() -> None:
+    # 10 mg tid for a week, then 20 mg tid: the most on any day is 60 mg, within 80 mg/day
+    assert codes(text_only("10 mg po tid x7d then 20 mg po tid")) == []
+    # the dangerous look-alike: 20 mg qid, then 30 mg qid is 120 mg on each day of the second step
+    [finding] = found(text_only("20 mg po qid x7d then 30 mg po qid"))
+    assert finding.rule == "daily-dose-exceeds-maximum" and "Daily dose 120 mg" in finding.text
+
+
 @pytest.mark.parametrize(
     "text",
     [
