@@ -195,6 +195,12 @@ MESSAGES: dict[str, Message] = {
         "starting dose of {start} {times} times a day ({start_daily}/day).",
         "First {route} order: {single} per dose ({daily}/day) is above the starting dose of {start} {times} times a day.",
     ),
+    "start.above-starting-daily": Message(
+        "starting-dose-high",
+        "No earlier order in the record, and this first {route} order starts at {daily}/day, above the "
+        "starting dose of {start} {times} times a day ({start_daily}/day).",
+        "First {route} order: {daily}/day is above the starting dose of {start} {times} times a day.",
+    ),
     "titration.interval": Message(
         "titration-too-fast",
         "The {route} daily dose goes up from {before} to {after} {days} after the previous order ({when}); increases should be "
