@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from validator.profile import ProfileError, default_profiles, load_profiles_with_overrides
+from validator.profile import ProfileError, ProfileSettings, default_profiles, load_profiles_with_overrides
 
-from .conftest import ROOT
+from .conftest import ROOT, oral_order, rules_of
 from .test_profile import BACLOFEN, zorbafen
 
 
@@ -46,11 +46,44 @@ def test_a_missing_or_empty_folder_is_a_profile_error(tmp_path: Path) -> None:
         load_profiles_with_overrides(str(tmp_path))
 
 
-def test_the_environment_variable_is_read(hospital_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_variable_is_read_at_the_edge_only(hospital_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import check
+
+    from .test_profile import zorbafen_order
+
     monkeypatch.setenv("MEDVAL_PROFILE_DIR", str(hospital_dir))
-    assert [p.id for p in default_profiles().profiles] == ["baclofen", "zorbafen"]
-    monkeypatch.delenv("MEDVAL_PROFILE_DIR")
+    assert [p.id for p in ProfileSettings().load().profiles] == ["baclofen", "zorbafen"]  # the edge reads it
+    # the library does not: the packaged profiles, unless the caller passes others
     assert [p.id for p in default_profiles().profiles] == ["baclofen"]
+    assert "not-in-scope" in rules_of(check(zorbafen_order()))
+    assert "not-in-scope" not in rules_of(check(zorbafen_order(), profiles=ProfileSettings().load()))
+    monkeypatch.delenv("MEDVAL_PROFILE_DIR")
+    assert [p.id for p in ProfileSettings().load().profiles] == ["baclofen"]
+
+
+def test_a_broken_profile_folder_in_the_environment_never_breaks_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import check, validate
+
+    monkeypatch.setenv("MEDVAL_PROFILE_DIR", str(tmp_path / "nonexistent"))
+    assert rules_of(check(oral_order())) == ["patient-context-unavailable"]  # a plain 10 mg tid order, checked
+    assert validate(oral_order()).issue
+    with pytest.raises(ProfileError, match="not a folder"):
+        ProfileSettings().load()  # the edge that reads it does say so
+
+
+def test_the_service_honours_the_environment_variable(hospital_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator.http.app import create_app
+    from validator.settings import Settings
+
+    from .http.conftest import MR_VALIDATE, Client
+    from .test_profile import zorbafen_order
+
+    monkeypatch.setenv("MEDVAL_PROFILE_DIR", str(hospital_dir))
+    client = Client(create_app(Settings()))  # what each `medval serve` worker builds, from its environment
+    assert "zorbafen" in " ".join(client.get("/health").json()["profiles"]).lower()
+    answer = client.post_json(MR_VALIDATE, zorbafen_order())
+    codes = {c["code"] for i in answer.json()["issue"] for c in i["details"]["coding"]}
+    assert "not-in-scope" not in codes and "daily-dose-above-usual" in codes
 
 
 def _medval(*args: str) -> subprocess.CompletedProcess[str]:
@@ -76,3 +109,26 @@ def test_validate_with_profiles_checks_the_hospital_drug(hospital_dir: Path, tmp
     codes = [{i["details"]["coding"][0]["code"] for i in json.loads(r.stdout)["issue"]} for r in (without, with_dir)]
     assert "not-in-scope" in codes[0]  # unknown drug without the folder
     assert "not-in-scope" not in codes[1] and "daily-dose-above-usual" in codes[1]
+
+
+def test_validate_reads_the_environment_variable_in_its_worker_processes(hospital_dir: Path, tmp_path: Path) -> None:
+    import os
+
+    from .test_profile import zorbafen_order
+
+    orders = tmp_path / "orders"
+    orders.mkdir()
+    for i in range(2):
+        (orders / f"order-{i}.json").write_text(json.dumps(zorbafen_order()))
+    environment = {**os.environ, "MEDVAL_PROFILE_DIR": str(hospital_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "validator.cli", "validate", "-j", "2", "--format", "json", str(orders)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=environment,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2, result.stderr
+    assert all("not-in-scope" not in json.dumps(r) and "daily-dose-above-usual" in json.dumps(r) for r in records)

@@ -82,6 +82,14 @@ def test_a_range_is_checked_at_its_top_and_a_cap_in_the_text_applies() -> None:
     assert codes(text_only("10 mg PO every 4 h as needed, max 40 mg/day")) == []  # 60 mg by frequency, capped at 40
 
 
+def test_a_titration_in_words_is_checked_at_its_busiest_day_not_at_the_sum_of_its_steps() -> None:
+    # 10 mg tid for a week, then 20 mg tid: the most on any day is 60 mg, within 80 mg/day
+    assert codes(text_only("10 mg po tid x7d then 20 mg po tid")) == []
+    # the dangerous look-alike: 20 mg qid, then 30 mg qid is 120 mg on each day of the second step
+    [finding] = found(text_only("20 mg po qid x7d then 30 mg po qid"))
+    assert finding.rule == "daily-dose-exceeds-maximum" and "Daily dose 120 mg" in finding.text
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -263,6 +271,26 @@ def test_a_dose_per_kg_with_the_patients_weight_is_checked_as_an_amount() -> Non
     assert _rules(_weight_bundle(_per_kg(750, unit="ug/kg", frequency=4), 40)) == ["daily-dose-exceeds-maximum", "starting-dose-high"]
     per_day = _per_kg(0.375, unit="mg/kg/d")  # a day's amount per kg: 15 mg a day for 40 kg, the starting dose
     assert _rules(_weight_bundle(per_day, 40)) == []
+
+
+def test_a_dose_per_kg_per_day_is_worded_and_checked_by_its_daily_amount() -> None:
+    per_day = _per_kg(1, unit="mg/kg/d")  # 40 mg a day for 40 kg, in three doses
+    [start] = [f for f in check(_weight_bundle(per_day, 40)).findings if f.rule == "starting-dose-high"]
+    assert "starts at 40 mg/day, above the starting dose" in start.text and "per dose" not in start.text.split(", above")[0]
+    untimed = copy.deepcopy(per_day)
+    del untimed["dosageInstruction"][0]["timing"]  # the unit carries the day: no frequency is needed for the daily dose
+    assert _rules(_weight_bundle(untimed, 40)) == ["starting-dose-high"]
+    over = _per_kg(3, unit="mg/kg/d")  # 120 mg a day
+    del over["dosageInstruction"][0]["timing"]
+    assert _rules(_weight_bundle(over, 40)) == ["daily-dose-exceeds-maximum", "starting-dose-high"]
+
+
+def test_a_dose_per_kg_per_administration_without_timing_still_has_no_daily_dose() -> None:
+    per_dose = _per_kg(0.125)  # 5 mg a dose: how many a day is not said
+    del per_dose["dosageInstruction"][0]["timing"]
+    assert _rules(_weight_bundle(per_dose, 40)) == ["frequency-unverified"]
+    timed = [f for f in check(_weight_bundle(_per_kg(0.25), 40)).findings if f.rule == "starting-dose-high"]
+    assert len(timed) == 1 and "starts at 10 mg per dose (30 mg/day)" in timed[0].text  # per dose where it is one
 
 
 def test_a_dose_per_kg_without_a_weight_says_the_dose_checks_did_not_run() -> None:

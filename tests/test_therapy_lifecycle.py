@@ -274,3 +274,27 @@ def test_an_unverifiable_route_with_a_strength_and_an_unreadable_dose_is_still_o
     assert codes_of(bundle, "rx-td") == ["route-unverified"]
     order["dosageInstruction"][0]["route"] = {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]}
     assert "route-unverified" not in codes_of(bundle, "rx-td")  # by mouth the same order is checked (and fails)
+
+
+def _unreadable(order: dict) -> None:
+    """A dose medval cannot read: free text with no amount, no doseAndRate; the coded route stays."""
+    for dosage in order["dosageInstruction"]:
+        dosage.pop("doseAndRate", None)
+        dosage["text"] = "as directed"
+
+
+def test_an_active_order_beside_one_with_an_unreadable_dose_is_not_passed_as_checked() -> None:
+    bundle = scenario("oral-two-active-orders-over-maximum")
+    _unreadable(resource(bundle, "rx-po-sched"))
+    found = {f.rule: f for f in findings_of(bundle, "rx-po-prn")}
+    assert "no-issues" not in found
+    assert "rx-po-sched" in found["duplicate-therapy"].text and "could not be computed" in found["duplicate-therapy"].text
+    unverified = [f for f in findings_of(bundle, "rx-po-prn") if f.rule == "dose-unverified" and "rx-po-sched" in f.text]
+    assert len(unverified) == 1 and "80 mg/day oral maximum" in unverified[0].text, [f.text for f in unverified]
+
+
+def test_a_replaced_order_with_an_unreadable_dose_stays_quiet() -> None:
+    bundle = scenario("oral-two-active-orders-over-maximum")
+    _unreadable(resource(bundle, "rx-po-sched"))
+    resource(bundle, "rx-po-prn")["priorPrescription"] = {"reference": "MedicationRequest/rx-po-sched"}
+    assert codes_of(bundle, "rx-po-prn") == ["no-issues"]

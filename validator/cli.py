@@ -30,7 +30,7 @@ from .context.from_server import ContextSettings
 from .fhir_xml import NotFhirXml, XmlInputError, xml_to_json
 from .outcome import outcome_dict
 from .parse import ACCEPTED_TYPES
-from .profile import PROFILE_DIR_VARIABLE, ProfileError, default_profiles
+from .profile import PROFILE_DIR_VARIABLE, ProfileError, ProfileSettings, default_profiles
 
 app = typer.Typer(add_completion=False, help="medval: FHIR MedicationRequest validator.")
 db_app = typer.Typer(no_args_is_help=True, help="The service's database (MEDVAL_DATABASE_URL): migrations and retention.")
@@ -43,7 +43,8 @@ _PROFILES_HELP = f"A folder of drug profiles to add, or to replace packaged ones
 
 
 def _use_profile_dir(folder: Path | None) -> None:
-    """Through the environment, so worker processes (validate -j, serve --workers) load the same profiles."""
+    """Through the environment, so worker processes (serve --workers build their settings from it) load the same
+    profiles; the CLI reads it back with ProfileSettings and passes the profiles to the library."""
     if folder is not None:
         current = os.environ.get(PROFILE_DIR_VARIABLE)
         os.environ[PROFILE_DIR_VARIABLE] = os.pathsep.join(filter(None, [current, str(folder)]))
@@ -59,7 +60,7 @@ def _main(
     if version:
         print(f"medval {__version__}")
         try:
-            for profile in default_profiles().profiles:
+            for profile in ProfileSettings().load().profiles:
                 print(f"  profile {profile.id} {profile.version}: {profile.title} ({profile.path})")
         except ProfileError as exc:
             print(f"medval: profile error: {exc}", file=sys.stderr)
@@ -163,6 +164,7 @@ class _Job:
     version: str | None
     mode: str  # text, json-one, json, compact, sarif
     context_provider: ContextProvider | None
+    profile_dirs: str | None = None  # MEDVAL_PROFILE_DIR as the CLI read it; each worker loads (and caches) the profiles
 
 
 def _check_one(item: tuple[_Document, _Job]) -> _Result:
@@ -179,7 +181,8 @@ def _check_one(item: tuple[_Document, _Job]) -> _Result:
             rejected = str(exc)
         except XmlInputError as exc:
             rejected = str(exc)
-    report = None if rejected else check(raw, fhir_version=version, context_provider=job.context_provider)
+    profiles = default_profiles(extra_dirs=job.profile_dirs)  # once per process (cached)
+    report = None if rejected else check(raw, fhir_version=version, profiles=profiles, context_provider=job.context_provider)
     if report is not None and report.rejected:
         kind = report.resource_type
         if document.skippable and kind and kind not in ACCEPTED_TYPES and kind != "None":
@@ -293,12 +296,13 @@ def validate(
     if format not in FORMATS:
         errors.print(f"medval: unknown --format {format!r} (use {', '.join(FORMATS)})")
         raise typer.Exit(EXIT_USAGE)
+    profile_settings = ProfileSettings()  # the edge reads MEDVAL_PROFILE_DIR (with --profiles added) and passes it down
     try:
-        default_profiles()
+        loaded = profile_settings.load()
     except ProfileError as exc:
         errors.print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    provider = ContextSettings().provider() if patient_context else None  # the edge reads the environment, on request
+    provider = ContextSettings().provider(loaded) if patient_context else None  # the edge reads the environment, on request
     if patient_context and provider is None:
         errors.print("medval: --patient-context needs MEDVAL_FHIR_BASE_URL (the FHIR server's base URL)")
         raise typer.Exit(EXIT_USAGE)
@@ -328,7 +332,7 @@ def validate(
     try:
         with _progress(errors, total, show_progress) as progress:
             task = progress.add_task("validating", total=total or None, read=0, rate=0.0)
-            for read, result in enumerate(_results(documents, _Job(fhir_version, mode, provider), jobs), 1):
+            for read, result in enumerate(_results(documents, _Job(fhir_version, mode, provider, profile_settings.profile_dir), jobs), 1):
                 progress.update(task, advance=result.size, read=read, rate=read / max(time.monotonic() - started, 1e-6))
                 if result.skipped:
                     skipped[result.skipped] += 1
@@ -377,7 +381,7 @@ def serve(
 
     _use_profile_dir(profiles)
     try:
-        default_profiles()
+        ProfileSettings().load()  # each worker loads them again, from the same environment (create_app's settings)
     except ProfileError as exc:
         Console(stderr=True).print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None

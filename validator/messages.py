@@ -127,6 +127,12 @@ MESSAGES: dict[str, Message] = {
         "Daily dose {total} from this order ({own}/day) and {others} exceeds the {maximum}/day {route} maximum.",
         "Daily dose {total} from this order and {count} other active order(s) exceeds the {maximum}/day {route} maximum.",
     ),
+    "dose.combined-unverified": Message(
+        "dose-unverified",
+        "The combined daily dose was not computed: {unread} also active by the {route} route has no readable dose, so the "
+        "{maximum}/day {route} maximum was checked for this order alone ({own}/day), not for the patient.",
+        "Combined daily dose not computed: {unread} has no readable dose.",
+    ),
     "dose.above-age-band": Message(
         "daily-dose-exceeds-maximum",
         "Daily dose {daily} exceeds {maximum}/day, the highest {route} dose reported at ages {band} (the patient is {age}; "
@@ -136,6 +142,11 @@ MESSAGES: dict[str, Message] = {
     "duplicate.active": Message(
         "duplicate-therapy",
         "Also active in the record for {drug} by the {route} route: {others}; the daily checks use the combined {total}/day.",
+        "Also active for {drug} by the {route} route: {others}.",
+    ),
+    "duplicate.active-unread": Message(
+        "duplicate-therapy",
+        "Also active in the record for {drug} by the {route} route: {others}; the combined daily dose could not be computed.",
         "Also active for {drug} by the {route} route: {others}.",
     ),
     "dose.above-usual": Message(
@@ -189,6 +200,12 @@ MESSAGES: dict[str, Message] = {
         "No earlier order in the record, and this first {route} order starts at {single} per dose ({daily}/day), above the "
         "starting dose of {start} {times} times a day ({start_daily}/day).",
         "First {route} order: {single} per dose ({daily}/day) is above the starting dose of {start} {times} times a day.",
+    ),
+    "start.above-starting-daily": Message(
+        "starting-dose-high",
+        "No earlier order in the record, and this first {route} order starts at {daily}/day, above the "
+        "starting dose of {start} {times} times a day ({start_daily}/day).",
+        "First {route} order: {daily}/day is above the starting dose of {start} {times} times a day.",
     ),
     "titration.interval": Message(
         "titration-too-fast",

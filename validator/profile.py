@@ -2,7 +2,8 @@
 
 The profiles ship inside the package (read with importlib.resources, so a wheel install works);
 MEDVAL_PROFILE_DIR (or `medval --profiles DIR`) names a folder whose profiles are added, or replace
-a packaged profile with the same id. A profile that breaks the schema stops the program with a
+a packaged profile with the same id: the edges read it (ProfileSettings, in the settings tree and the CLI) and
+pass the profiles down; the library itself reads no environment. A profile that breaks the schema stops the program with a
 ProfileError naming the file and the field. Nothing in this module knows any particular drug.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import jsonschema
 import orjson
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .profile_therapy import AdjustmentLimits, AgeBandLimit, AnswerList, ScreeningSequence, compile_answer_lists, compile_therapy_dosing
 from .profile_values import Limit, ProfileError, Range
@@ -546,6 +548,18 @@ def _cached_profiles(directory: str | None, extra_dirs: str | None) -> ProfileSe
     return load_profiles(directory) if directory else load_profiles_with_overrides(extra_dirs)
 
 
-def default_profiles(directory: str | None = None) -> ProfileSet:
-    """Profiles loaded and compiled once per process: the packaged ones with MEDVAL_PROFILE_DIR's added or replacing."""
-    return _cached_profiles(directory, None if directory else os.environ.get(PROFILE_DIR_VARIABLE))
+def default_profiles(directory: str | None = None, extra_dirs: str | None = None) -> ProfileSet:
+    """Profiles loaded and compiled once per process: one folder's, else the packaged ones with those of
+    `extra_dirs` (os.pathsep-separated) added or replacing. Reads no environment (ProfileSettings does, at the edge)."""
+    return _cached_profiles(directory, None if directory else extra_dirs)
+
+
+class ProfileSettings(BaseSettings):
+    """Which profiles the edges load: MEDVAL_PROFILE_DIR, read when an edge builds Settings (or the CLI starts)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDVAL_", extra="ignore")
+
+    profile_dir: str | None = None  # os.pathsep-separated folders, added to or replacing the packaged profiles
+
+    def load(self) -> ProfileSet:
+        return default_profiles(extra_dirs=self.profile_dir or None)

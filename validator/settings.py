@@ -2,7 +2,8 @@
 
     settings = Settings()             # reads the environment (MEDVAL_*): create_app() and the CLI do this
     create_app(settings)              # the HTTP service and its routers take their branch of it
-    settings.context.provider()       # the FHIR server lookup for lone orders, when one is configured
+    profiles = settings.profiles.load()  # the drug profiles: packaged, with MEDVAL_PROFILE_DIR's added or replacing
+    settings.context.provider(profiles)  # the FHIR server lookup for lone orders, when one is configured
 
 The library (`validator.validate`, `validator.check`) reads no environment: whatever it needs is an argument.
 Each branch keeps its environment variable names: MEDVAL_MAX_BODY_BYTES, MEDVAL_CDS_*, MEDVAL_FHIR_BASE_URL ...
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .context.from_server import ContextSettings
 from .http.auth import AuthSettings
 from .http.cds_settings import CdsSettings
+from .profile import ProfileSettings
 from .store.settings import StoreSettings
 
 FIVE_MEGABYTES = 5 * 1024 * 1024
@@ -45,7 +47,7 @@ class HttpSettings(BaseSettings):
 
 class Settings(BaseModel):
     """Every knob, grouped: http (the service), auth (who may call it), cds (CDS Hooks), context (lone orders'
-    patient lookup), store."""
+    patient lookup), store, profiles (MEDVAL_PROFILE_DIR)."""
 
     model_config = ConfigDict(extra="forbid")  # a flat Settings(max_body_bytes=...) is a mistake, never silently ignored
 
@@ -54,3 +56,4 @@ class Settings(BaseModel):
     cds: CdsSettings = Field(default_factory=CdsSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    profiles: ProfileSettings = Field(default_factory=ProfileSettings)

@@ -31,7 +31,7 @@ import orjson
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..parse import detect_version
-from ..profile import default_profiles
+from ..profile import ProfileSet, default_profiles
 from . import ContextUnavailable, PatientContext
 from .from_bundle import context_from_resources
 
@@ -63,12 +63,12 @@ def is_fhir_id(value: object) -> bool:
     return isinstance(value, str) and FHIR_ID.fullmatch(value) is not None and value not in _PATH_SEGMENTS
 
 
-def _observation_codes() -> list[str]:
-    """LOINC codes the loaded profiles read from Observations (kidney function, pregnancy status...)."""
+def _observation_codes(profiles: ProfileSet | None = None) -> tuple[str, ...]:
+    """LOINC codes the loaded profiles (default: the packaged ones) read from Observations (kidney function...)."""
     try:
-        return sorted({c for p in default_profiles().profiles for c in p.context.observation_codes})
+        return tuple(sorted({c for p in (profiles or default_profiles()).profiles for c in p.context.observation_codes}))
     except Exception:  # a profile problem is reported elsewhere; here it only narrows the search
-        return []
+        return ()
 
 
 def _queries(patient_id: str, observation_codes: list[str]) -> list[_Query]:
@@ -190,14 +190,16 @@ async def fetch_patient_resources(
     timeout_s: float = 2.0,
     client: httpx.AsyncClient | None = None,
     max_bytes: int = 2_000_000,
+    observation_codes: tuple[str, ...] | None = None,
 ) -> FetchResult:
-    """The patient's resources from a FHIR server, concurrently, within `timeout_s` overall; never raises on server faults."""
+    """The patient's resources from a FHIR server, concurrently, within `timeout_s` overall; never raises on server faults.
+    `observation_codes`: the LOINC codes the loaded profiles read (default: the packaged profiles')."""
     if not is_fhir_id(patient_id):
         return FetchResult([], ["Patient read: the subject is not a valid FHIR id"])
     headers = {"Accept": "application/fhir+json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    queries = _queries(patient_id, _observation_codes())
+    queries = _queries(patient_id, list(_observation_codes() if observation_codes is None else observation_codes))
     own = client is None
     client = client or httpx.AsyncClient(follow_redirects=False)
     result = FetchResult()
@@ -236,11 +238,12 @@ def fetch_patient_resources_sync(
     timeout_s: float = 2.0,
     client: httpx.AsyncClient | None = None,
     max_bytes: int = 2_000_000,
+    observation_codes: tuple[str, ...] | None = None,
 ) -> FetchResult:
     """fetch_patient_resources for synchronous callers; safe to call from inside a running event loop (uses a thread)."""
 
     def run() -> FetchResult:
-        return asyncio.run(fetch_patient_resources(base_url, patient_id, token, timeout_s, client, max_bytes))
+        return asyncio.run(fetch_patient_resources(base_url, patient_id, token, timeout_s, client, max_bytes, observation_codes))
 
     try:
         asyncio.get_running_loop()
@@ -259,11 +262,12 @@ class ContextSettings(BaseSettings):
     fhir_token: str | None = None
     context_timeout_s: float = 2.0
 
-    def provider(self) -> ServerContextProvider | None:
-        """The lookup these settings configure, or None when no server is set."""
+    def provider(self, profiles: ProfileSet | None = None) -> ServerContextProvider | None:
+        """The lookup these settings configure, or None when no server is set; it asks for the Observations the
+        loaded `profiles` read (default: the packaged profiles)."""
         if not self.fhir_base_url:
             return None
-        return _provider(self.fhir_base_url, self.fhir_token or None, self.context_timeout_s)
+        return _provider(self.fhir_base_url, self.fhir_token or None, self.context_timeout_s, _observation_codes(profiles))
 
 
 def patient_id_of(order: dict[str, Any], base_url: str) -> str | None:
@@ -286,11 +290,19 @@ def patient_id_of(order: dict[str, Any], base_url: str) -> str | None:
 class ServerContextProvider:
     """A ContextProvider (validator.engine) that looks the order's patient up on a FHIR server."""
 
-    def __init__(self, base_url: str, token: str | None = None, timeout_s: float = 2.0, max_bytes: int = 2_000_000) -> None:
+    def __init__(  # noqa: PLR0913
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout_s: float = 2.0,
+        max_bytes: int = 2_000_000,
+        observation_codes: tuple[str, ...] | None = None,
+    ) -> None:
         self.base_url = base_url
         self.token = token
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
+        self.observation_codes = observation_codes
 
     @classmethod
     def from_settings(cls, settings: ContextSettings) -> ServerContextProvider | None:
@@ -302,7 +314,9 @@ class ServerContextProvider:
         patient_id = patient_id_of(order, self.base_url)
         if patient_id is None:
             return ContextUnavailable("the order's subject is not a reference to a Patient on the configured FHIR server", configured=True)
-        result = fetch_patient_resources_sync(self.base_url, patient_id, self.token, self.timeout_s, None, self.max_bytes)
+        result = fetch_patient_resources_sync(
+            self.base_url, patient_id, self.token, self.timeout_s, None, self.max_bytes, self.observation_codes
+        )
         return context_from_fetch(result, detect_version(order, None))
 
 
@@ -318,8 +332,8 @@ def context_from_fetch(result: FetchResult, version: str = "4.0", source: str = 
 
 
 @lru_cache(maxsize=4)
-def _provider(base_url: str, token: str | None, timeout_s: float) -> ServerContextProvider:
-    return ServerContextProvider(base_url, token, timeout_s)
+def _provider(base_url: str, token: str | None, timeout_s: float, observation_codes: tuple[str, ...]) -> ServerContextProvider:
+    return ServerContextProvider(base_url, token, timeout_s, observation_codes=observation_codes)
 
 
 def default_context_provider() -> ServerContextProvider | None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import validator
-from validator import check, default_profiles
+from validator import check
 from validator.normalise.sig import sig_parser
 
 from ..store import Store
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()  # the edge: the one place the service reads the environment
     store = store or Store.open(settings.store)  # migrates to head under a lock (a no-op once `medval serve` has)
     logger = configure_logging(settings.http.log_level)
-    profiles = default_profiles()  # fails fast: a broken profile stops the worker before it ever answers
+    profiles = settings.profiles.load()  # fails fast: a broken profile stops the worker before it ever answers
     # One throwaway validation per FHIR version loads the models, so the first real order is not slow
     # (no context provider: never a FHIR server request at start-up).
     for version in ("4.0", "5.0"):
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.auth = BearerAuth(settings.auth)  # refuses to start with issuers and no audience
-    context_provider = settings.context.provider()
+    context_provider = settings.context.provider(profiles)
     if context_provider is not None and not app.state.auth.enabled and not app.state.auth.settings.allow_anonymous:
         # fail closed: every $validate call is refused until issuers are configured (or anonymous callers allowed)
         logger.warning("auth-not-configured", extra={"fields": {"reason": "fhir-server-without-issuers"}})

@@ -97,19 +97,11 @@ def text_dose(reading: SigReading, strength: Strength | None) -> TextDose | None
     """The numbers of a complete reading, or None (incomplete, per kg or per m2, or an amount that is no mass)."""
     if not reading.complete:
         return None
-    low = high = 0.0
-    singles: list[tuple[float, float]] = []
-    for part in reading.parts:
-        mg = _part_mg(part, strength)
-        if mg is None:
-            return None
-        if part.daily_total:
-            low, high = low + mg[0], high + mg[1]
-            continue
-        frequency = part.frequency
-        per_day = (frequency.per_day_low, frequency.per_day_high) if frequency is not None else (1.0, 1.0)
-        low, high = low + mg[0] * per_day[0], high + mg[1] * per_day[1]
-        singles.append(mg)
+    # the parts of a step add up; of several steps, the busiest day counts (SigReading.daily_span)
+    span = reading.daily_span(lambda part: _part_mg(part, strength))
+    if span is None:
+        return None
+    low, high = span
     cap = _cap_mg(reading, strength)
     if cap is not None:
         low, high = min(low, cap), min(high, cap)
@@ -119,7 +111,7 @@ def text_dose(reading: SigReading, strength: Strength | None) -> TextDose | None
     frequency = reading.frequency if plain else None
     return TextDose(
         reading,
-        singles[0] if plain else None,
+        _part_mg(reading.parts[0], strength) if plain else None,
         (frequency.per_day_low, frequency.per_day_high) if frequency is not None else None,
         (low, high),
         describe(reading),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..units import format_number
@@ -76,6 +77,14 @@ class SigPart:
         return None
 
 
+def _mass_mg(part: SigPart) -> tuple[float, float] | None:
+    """A part's dose as written in mg (low, high); None for no mass, or a dose per kg or per m2."""
+    mass = part.mass
+    if mass is None or mass.per_kg or mass.per_m2:
+        return None
+    return (mass.mg_low or 0.0, mass.mg_high or 0.0)
+
+
 def _summed(given: list[SigFrequency]) -> SigFrequency:
     low, high = sum(f.per_day_low for f in given), sum(f.per_day_high for f in given)
     return SigFrequency(low, high, " and ".join(f.text for f in given))
@@ -125,26 +134,36 @@ class SigReading:
         """Dose and frequency (or one-time) both read and nothing left unread."""
         return bool(self.parts) and all(p.dose for p in self.parts) and (self.frequency or self.one_time) is not None and not self.unread
 
-    def daily_mg_high(self) -> float | None:
-        """The most milligrams a day the text allows, when it gives every part's mass and frequency."""
-        totals: dict[int, float] = {}  # by step; the day of the heaviest step is the most a day
-        loading = 0.0  # a one-time dose ("20 mg now, then 10 mg every 4 hours") is counted on top of any step
+    def daily_span(self, mg_of: Callable[[SigPart], tuple[float, float] | None]) -> tuple[float, float] | None:
+        """The least and most milligrams a day, given each part's dose in mg (low, high), or None when a part has no
+        mg or no frequency. The parts of one step add up ("10 mg in the morning and 20 mg at bedtime"); steps follow
+        each other, so the step that gives the most is the day; a one-time dose ("20 mg now, then 10 mg every 4
+        hours") comes on top of it."""
+        steps: dict[int, tuple[float, float]] = {}
+        loading = (0.0, 0.0)
         for part in self.parts:
-            mass = part.mass
-            if mass is None or mass.per_kg or mass.per_m2:
+            mg = mg_of(part)
+            if mg is None:
                 return None
             if part.daily_total:
-                totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0)
+                per_day = (1.0, 1.0)
+            elif part.frequency is not None:
+                per_day = (part.frequency.per_day_low, part.frequency.per_day_high)
+            elif self.one_time:
+                loading = (loading[0] + mg[0], loading[1] + mg[1])
                 continue
-            if part.frequency is None and self.one_time:
-                loading += mass.mg_high or 0.0
-                continue
-            per_day = part.frequency.per_day_high if part.frequency else None
-            if per_day is None:
+            else:
                 return None
-            totals[part.step] = totals.get(part.step, 0.0) + (mass.mg_high or 0.0) * per_day
-        total = max(totals.values(), default=0.0) + loading
-        return total if self.parts and math.isfinite(total) else None
+            low, high = steps.get(part.step, (0.0, 0.0))
+            steps[part.step] = (low + mg[0] * per_day[0], high + mg[1] * per_day[1])
+        busiest = max(steps.values(), key=lambda span: span[1], default=(0.0, 0.0))
+        span = (busiest[0] + loading[0], busiest[1] + loading[1])
+        return span if self.parts and math.isfinite(span[0]) and math.isfinite(span[1]) else None
+
+    def daily_mg_high(self) -> float | None:
+        """The most milligrams a day the text allows, when it gives every part's mass and frequency."""
+        span = self.daily_span(_mass_mg)
+        return span[1] if span is not None else None
 
     def timing_facts(self, expression: str) -> TimingFacts:
         """The frequency as the structured timing normaliser would give it, for rules that read TimingFacts."""

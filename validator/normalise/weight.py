@@ -85,6 +85,9 @@ def with_per_kg(dose: DoseFacts, per_kg: PerKg, unit: str) -> DoseFacts:
     The normaliser's "needs the patient's weight" problem is dropped here: rules/weight.py reports it, as
     weight-unavailable, when no weight turns the dose into an amount either."""
     problems = tuple(p for p in dose.problems if p.location != per_kg.location and not p.reason.startswith("no dose is given"))
+    per_day = per_kg.calculated_per_day if per_kg.calculated_mg is not None else per_kg.per_day
+    if per_day:  # the unit carries the day (mg/kg/d): the daily dose needs no frequency
+        problems = tuple(p for p in problems if p is not dose.timing.problem)
     dose = replace(dose, problems=problems, per_kg=per_kg)
     if per_kg.calculated_mg is None:
         return dose

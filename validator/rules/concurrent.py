@@ -36,8 +36,9 @@ def duplicate_therapy(order: NormalisedOrder, context: RuleContext, profile: Pro
         shown, count, others_mg = course.concurrent(order) if course is not None else ([], 0, 0.0)
         if not count:
             continue
+        unread = course.concurrent_unreadable(order)
         yield say(
-            "duplicate.active",
+            "duplicate.active-unread" if unread else "duplicate.active",
             total.location,
             "medval contract: duplicate-therapy",
             drug=profile.title,

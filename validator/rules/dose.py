@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..context import PatientContext, RuleContext
 from ..context import facts as F
 from ..findings import Finding
-from ..messages import say
+from ..messages import FAIL_SAFE_SOURCE, say
 from ..normalise import DailyTotal, DoseFacts, NormalisedOrder
 from ..profile import Profile, Range, RouteDosing
 from ..therapy.course import describe_orders
@@ -63,12 +63,13 @@ def _dosing(profile: Profile, route: str) -> RouteDosing | None:
     return profile.dosing.get(route)
 
 
-@emits("daily-dose-exceeds-maximum")
+@emits("daily-dose-exceeds-maximum", "dose-unverified")
 def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, profile: Profile) -> Iterator[Finding]:
     """What it checks: the largest amount the order allows in a day per route, added to the other current orders
     for the drug on that route in context (scheduled and as-needed at their maximum; not the orders it replaces,
     not MedicationStatements), is above the profile's maximum for the route, or above the maximum reported for
-    the patient's age band.
+    the patient's age band. Another current order whose dose cannot be read leaves the sum unknown: that is said
+    (dose-unverified), never passed.
     Why: above the maximum the risk of toxicity rises, and the maximum applies to the patient, not to one order.
     Source: the profile's maximum daily dose per route (for baclofen, 80 mg/day oral, StatPearls Baclofen
     monograph, Dosing; 1000 mcg/day intrathecal, Medscape) and per age band (Texas VDP criteria, off-label).
@@ -104,7 +105,23 @@ def daily_dose_exceeds_maximum(order: NormalisedOrder, context: RuleContext, pro
                 route=route,
             )
             continue
+        unread = course.concurrent_unreadable(order) if course is not None else []
+        if unread and maximum is not None:
+            yield say(
+                "dose.combined-unverified",
+                total.location,
+                FAIL_SAFE_SOURCE,
+                unread=_listed([u.label for u in unread]),
+                route=route,
+                maximum=format_mass(maximum.value, dosing.unit),
+                own=format_mass(total.mg, dosing.unit),
+            )
         yield from _above_age_band(order, context, dosing, total, (route, combined))
+
+
+def _listed(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _above_maximum(total: DailyTotal, dosing: RouteDosing, route: str) -> Finding:

@@ -96,12 +96,15 @@ def starting_dose_high(order: NormalisedOrder, context: RuleContext, profile: Pr
 
 def _oral_start(order: NormalisedOrder, total: Any, dosing: RouteDosing, route: str) -> Iterator[Finding]:
     assert dosing.starting_single is not None
-    single = max((d.single_mg or 0.0 for d in order.dosages if d.route.route == total.route), default=0.0)
+    singles = [d.single_mg for d in order.dosages if d.route.route == total.route]
+    # a dose per day (mg/kg/d, a rate) has no amount per dose: it is worded and compared by its day
+    per_dose = bool(singles) and all(mg is not None for mg in singles)
+    single = max((mg or 0.0 for mg in singles), default=0.0)
     start_daily = dosing.starting_single.value * (dosing.starting_times_per_day or 1)
     start = format_mass(dosing.starting_single.value, dosing.unit)
-    if single > dosing.starting_single.value * (1 + _EPS) or total.mg > start_daily * (1 + _EPS):
+    if (per_dose and single > dosing.starting_single.value * (1 + _EPS)) or total.mg > start_daily * (1 + _EPS):
         yield say(
-            "start.above-starting-dose",
+            "start.above-starting-dose" if per_dose else "start.above-starting-daily",
             total.location,
             dosing.starting_single.source,
             route=route,

@@ -31,6 +31,10 @@ class Course:
         found = [mg for r, mg in use.daily_mg.items() if self.profile.dosing.get(r) is self.dosing]
         return max(found) if found else None
 
+    def unreadable(self, use: MedicationUse) -> bool:
+        """The entry has a dosage on this route whose dose could not be read (its daily amount is unknown)."""
+        return any(self.profile.dosing.get(r) is self.dosing for r in use.unread)
+
     def bolus(self, use: MedicationUse) -> float | None:
         found = [mg for r, mg in use.one_off.items() if self.profile.dosing.get(r) is self.dosing]
         return max(found) if found else None
@@ -66,6 +70,17 @@ class Course:
         total = self._active_mg - sum(self.daily(u) or 0.0 for u in excluded)
         return shown, max(count, len(shown)), max(total, 0.0)
 
+    @cached_property
+    def _active_unreadable(self) -> list[MedicationUse]:
+        return [u for u in self.active if self.unreadable(u)]
+
+    def concurrent_unreadable(self, order: NormalisedOrder) -> list[MedicationUse]:
+        """Other current orders on the route with a dose that could not be read: their sum is unknown (fail safe)."""
+        if not self._active_unreadable:
+            return []
+        skip = {id(u) for u in self._excluded(order)}
+        return [u for u in self._active_unreadable if id(u) not in skip and not u.is_the_order(order.resource)]
+
     def previous(self, order: NormalisedOrder) -> MedicationUse | None:
         """The record the order's dose follows: the one it names as replaced, else the latest earlier record on the
         route, other than a current as-needed order beside a schedule (or a schedule beside this as-needed order):
@@ -91,9 +106,15 @@ class Course:
 
 
 def describe_orders(course: Course, shown: list[MedicationUse], count: int) -> str:
-    """'rx-po-prn (30 mg/day)', 'a (60 mg/day), b (30 mg/day) and 12 more current orders'."""
-    named = [f"{u.label} ({format_mass(course.daily(u) or 0.0, course.dosing.unit)}/day)" for u in shown]
+    """'rx-po-prn (30 mg/day)', 'a (60 mg/day), b (dose not readable) and 12 more current orders'."""
+    named = [f"{u.label} ({_daily_text(course, u)})" for u in shown]
     rest = count - len(shown)
     if rest > 0:
         return ", ".join(named) + f" and {rest} more current order{'s' if rest > 1 else ''}"
     return " and ".join(named) if len(named) <= 2 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _daily_text(course: Course, use: MedicationUse) -> str:
+    if course.unreadable(use):
+        return "dose not readable"
+    return f"{format_mass(course.daily(use) or 0.0, course.dosing.unit)}/day"

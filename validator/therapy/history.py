@@ -50,10 +50,11 @@ class MedicationUse:
     links: tuple[str, ...]  # references to the orders it replaces
     as_needed: bool = False  # any of its dosages is as needed (it adds to a schedule; it is no step of it)
     mg_per_ml: float | None = None  # a liquid's concentration, to say when a refill changes it
+    unread: frozenset[str] = frozenset()  # coded routes of its dosages with no readable dose (fail safe: still on them)
 
     @property
     def routes(self) -> set[str]:
-        return {*self.daily_mg, *self.one_off}
+        return {*self.daily_mg, *self.one_off, *self.unread}
 
     @property
     def is_active_order(self) -> bool:
@@ -77,6 +78,7 @@ class MedicationUse:
         daily: dict[str, float] = {}
         one_off: dict[str, float] = {}
         as_needed = False
+        unread: set[str] = set()
         if medication.profile is not None:
             for i, dosage in enumerate(dosages):
                 dose = normalise_dosage(dosage, i, medication, profile)
@@ -88,6 +90,8 @@ class MedicationUse:
                     one_off[route] = max(one_off.get(route, 0.0), dose.single_mg)
                 elif dose.daily_mg is not None:
                     daily[route] = max(daily.get(route, 0.0), dose.daily_mg)
+                else:
+                    unread.add(route)
         return cls(
             resource,
             kind,
@@ -98,6 +102,7 @@ class MedicationUse:
             links_of(resource),
             as_needed,
             medication.strength.mg_per_ml if medication.strength is not None else None,
+            frozenset(unread),
         )
 
     def is_the_order(self, resource: Any) -> bool:
