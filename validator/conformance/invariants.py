@@ -92,7 +92,8 @@ def _local_reference_resolves(node: dict[str, Any], resource: dict[str, Any]) ->
     if not isinstance(reference, str) or not reference.startswith("#") or reference == "#":
         return True
     contained = resource.get("contained")
-    ids = {c.get("id") for c in contained if isinstance(c, dict)} if isinstance(contained, list) else set()
+    # a malformed id (a list, an object) is unhashable and can never equal the reference's text: skipped, not crashed on
+    ids = {c["id"] for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)} if isinstance(contained, list) else set()
     return reference[1:] in ids
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
+from lark.lexer import Lexer, LexerThread
 
+from ..disk_cache import cache_file
 from .sig_transform import TRANSFORMER, number_text
 from .sig_types import Location, SigAmount, SigFrequency, SigPart, SigReading
 
@@ -26,10 +29,30 @@ MAX_CHARS = 500  # longer texts are read up to here; the rest is reported unread
 
 @lru_cache(maxsize=1)
 def sig_parser() -> Lark:
-    """The LALR parser, built once per process on first use (about 70 ms): a process that reads no text
-    (most CLI runs, every worker until its first text) does not pay for it at start-up. Lark's own
-    on-disk cache is not used: it is a pickle in a shared temporary folder."""
-    return Lark(Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"), parser="lalr", lexer="basic", start="start")
+    """The LALR parser, built once per process on first use: a process that reads no text does not pay for it.
+    Building its tables costs ~200 ms per process start, so they are kept in the user's private cache folder
+    (validator/disk_cache.py; Lark checks the grammar's and its own version's hash before using them), never
+    in Lark's default shared temporary folder, which anyone could write a pickle into."""
+    cached = cache_file("sig-parser.lark")
+    return Lark(
+        Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        start="start",
+        cache=str(cached) if cached is not None else False,
+    )
+
+
+@lru_cache(maxsize=1)
+def _sig_lexer() -> Lexer:
+    """The lexer the parser itself uses, built once. Lark.lex() builds a fresh lexer (and its regular expressions)
+    on every call when a parser is attached: that was a fifth of the cost of validating an order (issue 16)."""
+    return sig_parser().parser.lexer
+
+
+def _lex(text: str) -> Iterator[Token]:
+    """The tokens Lark.lex(text) gives (no post-lexer; %ignore'd ones dropped), from the one lexer."""
+    return LexerThread.from_text(_sig_lexer(), text).lex(None)
 
 
 _VULGAR = {"½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅛": " 1/8"}
@@ -197,7 +220,7 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]
 def _parse(text: str) -> tuple[list[Any], list[str], list[str]]:
     """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
-        tokens = list(sig_parser().lex(text))
+        tokens = list(_lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
         return [], [text.strip()] if text.strip() else [], []
     kept, unread, why = _kept_tokens(tokens)
