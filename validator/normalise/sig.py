@@ -217,20 +217,37 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]
     return [t for i, t in enumerate(tokens) if i not in dropped], [str(tokens[i]) for i in sorted(dropped)], why
 
 
+def _whole_reading(tokens: list[Token]) -> Any | None:
+    """The parse of all the tokens when they make one whole reading, else None. Most instructions do, and then
+    _kept_tokens would keep every token (an LALR parser never accepts a token no valid reading continues with,
+    and the end is accepted), so its per-token parser copies (a third of validating an order) are skipped."""
+    parser = sig_parser().parse_interactive()
+    try:
+        for token in tokens:
+            parser.feed_token(token)
+        return parser.feed_eof()
+    except LarkError:
+        return None
+
+
 def _parse(text: str) -> tuple[list[Any], list[str], list[str]]:
     """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
         tokens = list(_lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
         return [], [text.strip()] if text.strip() else [], []
-    kept, unread, why = _kept_tokens(tokens)
-    parser = sig_parser().parse_interactive()
-    try:
-        for token in kept:
-            parser.feed_token(token)
-        tree = parser.feed_eof()
-    except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
-        return [], [str(t) for t in tokens], why
+    tree = _whole_reading(tokens)
+    unread: list[str] = []
+    why: list[str] = []
+    if tree is None:  # some words fit no phrase: find the whole phrases, then parse those
+        kept, unread, why = _kept_tokens(tokens)
+        parser = sig_parser().parse_interactive()
+        try:
+            for token in kept:
+                parser.feed_token(token)
+            tree = parser.feed_eof()
+        except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
+            return [], [str(t) for t in tokens], why
     return _flatten(TRANSFORMER.transform(tree).children if isinstance(tree, Tree) else []), unread, why
 
 
