@@ -50,7 +50,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-# Not part of `make test`: about 5 minutes, figures as ratios to same-run baselines (docs/performance.md).
+# Not part of `make test`: about 4 minutes (valgrind, wrk: apt-get installs wrk if missing), figures as ratios to same-run baselines (docs/performance.md).
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 

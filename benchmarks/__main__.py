@@ -1,4 +1,4 @@
-"""`python -m benchmarks` (`make bench`): the four benchmarks of issue #7, figures as ratios to same-run baselines."""
+"""`python -m benchmarks` (`make bench`): the benchmarks of issues 7 and 16, figures as ratios to same-run baselines."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import json
 import time
 from pathlib import Path
 
-from . import bundles, cli_bulk, conformance, http_service, inprocess, sig
+from . import bundles, cli_bulk, conformance, http_service, inprocess, sig, startup
 from .common import heading, machine, row
 
 BENCHMARKS = {
     "inprocess": inprocess.run,
     "bundles": bundles.run,
+    "startup": startup.run,
     "http": http_service.run,
     "cli": cli_bulk.run,
     "sig": sig.run,

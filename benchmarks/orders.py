@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from pathlib import Path
 from typing import Any
@@ -138,30 +137,59 @@ def _patient_context() -> list[dict[str, Any]]:
 
 
 def bundle(n_orders: int) -> dict[str, Any]:
-    """A Bundle: a Patient, three Conditions, two Observations, a Medication, and n orders referencing it by urn:uuid."""
+    """A Bundle: a Patient, three Conditions, two Observations, a Medication, and n varied orders referencing it by urn:uuid."""
     entries: list[dict[str, Any]] = []
     for resource in _patient_context():
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": resource})
     med_url = f"urn:uuid:{uuid.uuid4()}"
     entries.append({"fullUrl": med_url, "resource": _medication("med-shared")})
-    template = realistic_order(0, contained=False, medication_ref=med_url)
     for n in range(n_orders):
-        order = copy.deepcopy(template)
-        order["id"] = f"baclofen-{n}"
-        order["identifier"][0]["value"] = f"ORD-{100000 + n}"
+        order = varied_order(n, contained=False, medication_ref=med_url)
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": order})
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def write_ndjson(path: Path, n_orders: int) -> int:
-    """n orders, one per line; a few doses vary so the answers are not all identical. Returns the file size."""
-    base = realistic_order(0)
-    lines = []
-    for n in range(n_orders):
-        order = copy.copy(base)
-        order["id"] = f"baclofen-{n}"
-        order["identifier"] = [{"system": base["identifier"][0]["system"], "value": f"ORD-{100000 + n}"}]
-        lines.append(orjson.dumps(order))
-    data = b"\n".join(lines) + b"\n"
+    """n varied orders, one per line (no two alike). Returns the file size."""
+    data = b"\n".join(orjson.dumps(varied_order(n)) for n in range(n_orders)) + b"\n"
     path.write_bytes(data)
     return len(data)
+
+
+# Varied orders: every body differs in id, dose, frequency, duration, reason, date and text, so no call can be
+# answered from an earlier one (issue 16: benchmarks that cannot be gamed).
+_REASONS = [
+    ("221360009", "Spasticity"),
+    ("24700007", "Multiple sclerosis"),
+    ("128188000", "Cerebral palsy"),
+    ("90708001", "Kidney disease"),  # outside the indications: exercises the indication path's other branch
+]
+_FREQUENCIES = (1, 2, 3, 4)
+_TABLETS = (0.5, 1, 1.5, 2, 3)
+DURATIONS = 180
+DISTINCT_TEXTS = len(_TABLETS) * len(_FREQUENCIES) * DURATIONS  # the sig reader keeps readings of texts it has seen
+
+
+def varied_order(n: int, *, contained: bool = True, medication_ref: str = "#med") -> dict[str, Any]:
+    """The realistic order with a dose, frequency, duration, reason, date and text that depend on n."""
+    order = realistic_order(n, contained=contained, medication_ref=medication_ref)
+    tablets = _TABLETS[n % len(_TABLETS)]
+    frequency = _FREQUENCIES[(n // 5) % len(_FREQUENCIES)]
+    days = 7 + (n // 20) % DURATIONS  # with the dose and frequency: DISTINCT_TEXTS instruction texts before one repeats
+    code, display = _REASONS[(n // 3) % len(_REASONS)]
+    dosage = order["dosageInstruction"][0]
+    dosage["text"] = f"Take {tablets:g} tablet ({tablets * 10:g} mg) by mouth {frequency} times a day for {days} days"
+    dosage["timing"]["repeat"]["frequency"] = frequency
+    dosage["timing"]["repeat"]["boundsDuration"]["value"] = days
+    dosage["doseAndRate"][0]["doseQuantity"]["value"] = tablets
+    order["reasonCode"] = [{"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display}]
+    order["authoredOn"] = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z"
+    order["dispenseRequest"]["quantity"]["value"] = int(tablets * frequency * days) or 1
+    return order
+
+
+def varied_bodies(count: int, start: int = 0) -> list[bytes]:
+    """`count` distinct order bodies."""
+    bodies = [orjson.dumps(varied_order(start + n)) for n in range(count)]
+    assert len(set(bodies)) == count, "varied orders must all differ"
+    return bodies

@@ -26,7 +26,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn
 
 from . import ContextProvider, __version__, check
 from .cli_formats import compact_lines, issue_rule, ndjson_record, sarif_log, sarif_results
-from .context.from_server import ContextSettings
 from .fhir_xml import NotFhirXml, XmlInputError, xml_to_json
 from .outcome import outcome_dict
 from .parse import ACCEPTED_TYPES
@@ -302,7 +301,11 @@ def validate(
     except ProfileError as exc:
         errors.print(f"medval: profile error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    provider = ContextSettings().provider(loaded) if patient_context else None  # the edge reads the environment, on request
+    provider = None
+    if patient_context:  # the edge reads the environment, on request; httpx and the settings machinery only then
+        from .context.from_server import ContextSettings
+
+        provider = ContextSettings().provider(loaded)
     if patient_context and provider is None:
         errors.print("medval: --patient-context needs MEDVAL_FHIR_BASE_URL (the FHIR server's base URL)")
         raise typer.Exit(EXIT_USAGE)

@@ -9,6 +9,8 @@ ProfileError naming the file and the field. Nothing in this module knows any par
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,14 +20,18 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import orjson
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .disk_cache import cache_file
+from .lazy_module import lazy_module
 from .profile_therapy import AdjustmentLimits, AgeBandLimit, AnswerList, ScreeningSequence, compile_answer_lists, compile_therapy_dosing
 from .profile_values import Limit, ProfileError, Range
 from .textmatch import PhraseIndex
 from .units import UnitKind, mass_factor, parse_unit
+
+# jsonschema (~15 % of start-up) is loaded only when a profile is checked that the cache has not seen pass.
+jsonschema = lazy_module("jsonschema")
 
 PACKAGED_PROFILES: Traversable = files("validator") / "profiles"
 SCHEMA_FILE = "profile.schema.json"
@@ -334,7 +340,17 @@ def _schema() -> dict[str, Any]:
     return orjson.loads((PACKAGED_PROFILES / SCHEMA_FILE).read_bytes())
 
 
+def _schema_checked_marker(data: Any, schema: dict[str, Any]) -> Path | None:
+    """Where a passed schema check of exactly this profile against exactly this schema is remembered: checking
+    costs ~100 ms per process start, and the profile files rarely change (keyed by the content's hash)."""
+    digest = hashlib.sha256(orjson.dumps([schema, data], option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return cache_file(f"profile-schema-ok-{digest}")
+
+
 def _check_schema(data: Any, path: Path, schema: dict[str, Any]) -> None:
+    marker = _schema_checked_marker(data, schema)
+    if marker is not None and marker.is_file():
+        return
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -342,6 +358,9 @@ def _check_schema(data: Any, path: Path, schema: dict[str, Any]) -> None:
         where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ProfileError(f"{path.name}: {where}: {first.message}{more}")
+    if marker is not None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs the next start the check
+            marker.touch()
 
 
 def compile_profile(data: dict[str, Any], path: Path, schema: dict[str, Any] | None = None) -> Profile:

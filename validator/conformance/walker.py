@@ -63,6 +63,7 @@ class Walk:
     untrusted: set[Location] = field(default_factory=set)
     unchecked: list[Location] = field(default_factory=list)  # resources of a type with no loaded definition
     envelope_only: bool = False  # a Parameters checked without the resources it carries (they are checked on their own)
+    root_view: dict[str, Any] | None = None  # the Bundle root as its invariants read it: built once, not once per entry
 
     def report(self, location: Location, issue_type: str, message: str, severity: str = "error", *, untrust: bool = True) -> None:
         self.issues.append(StructuralIssue(location, severity, issue_type, message))
@@ -247,7 +248,12 @@ class Walk:
         if type_name == "Bundle":
             at_root = node is resource
             node = _bundle_view(node)
-            resource = node if at_root else _bundle_view(resource)
+            if at_root:
+                resource = node
+            else:  # every entry's invariants read the same root: one view of it per walk (it was quadratic in entries)
+                if self.root_view is None or resource is not self.root:
+                    self.root_view = _bundle_view(resource) if resource is self.root else None
+                resource = self.root_view if self.root_view is not None else _bundle_view(resource)
         if not node.get("contained"):  # dom-2..dom-5 are all about contained resources: true when there are none
             keys = tuple(k for k in keys if k not in ("dom-2", "dom-3", "dom-4", "dom-5"))
         for constraint, verdict in invariants.evaluate_node(self.defs.version, type_name, keys, node, fhir_type, resource):

@@ -301,20 +301,46 @@ def active_conditions(context: Any) -> list[Any]:
     return [c for c in getattr(context, "conditions", None) or [] if condition_active(c)]
 
 
+def _per_context(context: Any, kind: str, groups: tuple[CodeGroup, ...], extra: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per patient context, not once per order and rule (issue 16: a Bundle's orders share one
+    record). Kept in the context's own `derived` memo, so it lives exactly as long as the context; the groups are
+    kept beside the answer and compared by identity, and the record's lists by identity and length, so a different
+    profile's groups or a record changed after the fact never get a stale answer."""
+    memo = getattr(context, "derived", None)
+    if not isinstance(memo, dict):
+        return compute()
+    record = getattr(context, "observations" if kind != "conditions" else "conditions", None)
+    key = f"facts:{kind}:{id(groups)}:{extra}"
+    held = memo.get(key)
+    if held is not None and held[0] is groups and held[1] is record and held[2] == len(record or ()):
+        return held[3]
+    answer = compute()
+    memo[key] = (groups, record, len(record or ()), answer)
+    return answer
+
+
 def matching_conditions(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
     """Active conditions, each with the first group it belongs to."""
     groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
+    return list(_per_context(context, "conditions", groups, "", lambda: _matching_conditions(context, groups)))
+
+
+def _matching_conditions(context: Any, groups: tuple[CodeGroup, ...]) -> tuple[tuple[Any, CodeGroup], ...]:
     found = []
     for condition in active_conditions(context):
         group = first_match([getattr(condition, "code", None)], groups)
         if group is not None:
             found.append((condition, group))
-    return found
+    return tuple(found)
 
 
 def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tuple[Any, CodeGroup]]:
     """Usable observations whose coded value (e.g. pregnancy status: pregnant) belongs to a group."""
     groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
+    return list(_per_context(context, "observations", groups, "", lambda: _matching_observations(context, groups)))
+
+
+def _matching_observations(context: Any, groups: tuple[CodeGroup, ...]) -> tuple[tuple[Any, CodeGroup], ...]:
     found = []
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):
@@ -322,7 +348,7 @@ def matching_observations(context: Any, groups: Iterable[CodeGroup]) -> list[tup
         group = first_match([getattr(observation, "valueCodeableConcept", None)], groups, names="never")
         if group is not None:
             found.append((observation, group))
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +367,10 @@ def latest_measurement(context: Any, groups: Iterable[CodeGroup], unit: str) -> 
     run), never an older value in its place.
     """
     groups = tuple(groups)  # the profile's own tuple passes through unchanged, so first_match keeps its index
+    return _per_context(context, "measurement", groups, unit, lambda: _latest_measurement(context, groups, unit))
+
+
+def _latest_measurement(context: Any, groups: tuple[CodeGroup, ...], unit: str) -> Measurement | None:
     best: Measurement | None = None
     for observation in getattr(context, "observations", None) or []:
         if not observation_usable(observation):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
+from lark.lexer import Lexer, LexerThread
 
+from ..disk_cache import cache_file
 from .sig_transform import TRANSFORMER, number_text
 from .sig_types import Location, SigAmount, SigFrequency, SigPart, SigReading
 
@@ -26,10 +29,30 @@ MAX_CHARS = 500  # longer texts are read up to here; the rest is reported unread
 
 @lru_cache(maxsize=1)
 def sig_parser() -> Lark:
-    """The LALR parser, built once per process on first use (about 70 ms): a process that reads no text
-    (most CLI runs, every worker until its first text) does not pay for it at start-up. Lark's own
-    on-disk cache is not used: it is a pickle in a shared temporary folder."""
-    return Lark(Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"), parser="lalr", lexer="basic", start="start")
+    """The LALR parser, built once per process on first use: a process that reads no text does not pay for it.
+    Building its tables costs ~200 ms per process start, so they are kept in the user's private cache folder
+    (validator/disk_cache.py; Lark checks the grammar's and its own version's hash before using them), never
+    in Lark's default shared temporary folder, which anyone could write a pickle into."""
+    cached = cache_file("sig-parser.lark")
+    return Lark(
+        Path(__file__).with_name("sig.lark").read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        start="start",
+        cache=str(cached) if cached is not None else False,
+    )
+
+
+@lru_cache(maxsize=1)
+def _sig_lexer() -> Lexer:
+    """The lexer the parser itself uses, built once. Lark.lex() builds a fresh lexer (and its regular expressions)
+    on every call when a parser is attached: that was a fifth of the cost of validating an order (issue 16)."""
+    return sig_parser().parser.lexer
+
+
+def _lex(text: str) -> Iterator[Token]:
+    """The tokens Lark.lex(text) gives (no post-lexer; %ignore'd ones dropped), from the one lexer."""
+    return LexerThread.from_text(_sig_lexer(), text).lex(None)
 
 
 _VULGAR = {"½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅛": " 1/8"}
@@ -194,20 +217,37 @@ def _kept_tokens(tokens: list[Token]) -> tuple[list[Token], list[str], list[str]
     return [t for i, t in enumerate(tokens) if i not in dropped], [str(tokens[i]) for i in sorted(dropped)], why
 
 
+def _whole_reading(tokens: list[Token]) -> Any | None:
+    """The parse of all the tokens when they make one whole reading, else None. Most instructions do, and then
+    _kept_tokens would keep every token (an LALR parser never accepts a token no valid reading continues with,
+    and the end is accepted), so its per-token parser copies (a third of validating an order) are skipped."""
+    parser = sig_parser().parse_interactive()
+    try:
+        for token in tokens:
+            parser.feed_token(token)
+        return parser.feed_eof()
+    except LarkError:
+        return None
+
+
 def _parse(text: str) -> tuple[list[Any], list[str], list[str]]:
     """Typed items of the text, and the words that could not be placed. Linear in the text; never raises."""
     try:
-        tokens = list(sig_parser().lex(text))
+        tokens = list(_lex(text))
     except LarkError:  # _prepare leaves only characters the lexer reads; this is the fail-safe behind it
         return [], [text.strip()] if text.strip() else [], []
-    kept, unread, why = _kept_tokens(tokens)
-    parser = sig_parser().parse_interactive()
-    try:
-        for token in kept:
-            parser.feed_token(token)
-        tree = parser.feed_eof()
-    except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
-        return [], [str(t) for t in tokens], why
+    tree = _whole_reading(tokens)
+    unread: list[str] = []
+    why: list[str] = []
+    if tree is None:  # some words fit no phrase: find the whole phrases, then parse those
+        kept, unread, why = _kept_tokens(tokens)
+        parser = sig_parser().parse_interactive()
+        try:
+            for token in kept:
+                parser.feed_token(token)
+            tree = parser.feed_eof()
+        except LarkError:  # the first pass accepted these tokens; if the second does not, nothing is trusted
+            return [], [str(t) for t in tokens], why
     return _flatten(TRANSFORMER.transform(tree).children if isinstance(tree, Tree) else []), unread, why
 
 
