@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cds_support import SIGN, TestClient, critical, example
 from tests.conftest import oral_order
-from tests.http.test_serve_process import free_port
+from tests.http.real_server import free_port
 from validator.http.app import create_app
 from validator.http.settings import Settings
 from validator.store import Store, StoreSettings

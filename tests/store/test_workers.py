@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from tests.cds_support import SIGN, example
 from tests.conftest import ROOT
-from tests.http.test_serve_process import free_port
+from tests.http.real_server import free_port
 from validator.store import make_engine
 from validator.store import tables as t
 
