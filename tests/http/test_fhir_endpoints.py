@@ -173,12 +173,15 @@ def test_metadata_is_an_r4_capability_statement_naming_both_operations(client: C
     assert response.status_code == 200 and response.headers["content-type"].startswith(FHIR_JSON)
     statement = CapabilityStatement.model_validate(response.json())
     assert statement.fhirVersion == "4.0.1"
-    operations = {(r.type, op.name): op.definition for r in statement.rest[0].resource for op in r.operation}
+    operations = {(r.type, op.name): op.definition for r in statement.rest[0].resource for op in r.operation or []}
     assert set(operations) == {("MedicationRequest", "validate"), ("Bundle", "validate")}
     for definition in operations.values():
         served = client.get("/fhir/OperationDefinition/" + definition.rsplit("/", 1)[-1])
         assert served.status_code == 200
         assert OperationDefinition.model_validate(served.json()).url == definition
+    # the audit trail is searchable, by exactly the parameters /fhir/AuditEvent reads
+    [audit] = [r for r in statement.rest[0].resource if r.type == "AuditEvent"]
+    assert {p.name for p in audit.searchParam} == {"date", "patient", "outcome", "_count"}
 
 
 def test_an_unknown_operation_definition_is_404(client: Client) -> None:

@@ -9,6 +9,7 @@ The audit trail names patients, so the endpoint is closed unless a caller can be
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,30 +43,43 @@ def _bad(message: str) -> RequestProblem:
     return RequestProblem(400, "invalid", message, False)
 
 
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
 def _moment(text: str) -> tuple[datetime, datetime]:
-    """The span a FHIR date search value covers: a whole day for a date, an instant for a date-time."""
+    """The span a FHIR date search value covers: a year, a month or a day for a (partial) date, an instant for a
+    date-time; [start, end)."""
     try:
-        if len(text) == 10:
-            start = datetime.fromisoformat(text).replace(tzinfo=UTC)
-            return start, start + timedelta(days=1)
+        partial = _PARTIAL_DATE.fullmatch(text)
+        if partial:
+            year, month, day = (int(g) if g else None for g in partial.groups())
+            start = datetime(year, month or 1, day or 1, tzinfo=UTC)
+            if day is not None:
+                return start, start + timedelta(days=1)
+            if month is not None:
+                return start, datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+            return start, datetime(year + 1, 1, 1, tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _bad(f"date {text[:40]!r} is not a FHIR date or dateTime.") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment, moment
 
 
 def date_window(values: list[str]) -> tuple[datetime | None, datetime | None]:
-    """date=ge2026-01-01&date=le2026-01-31 (prefixes ge, gt, le, lt, eq; none means eq)."""
+    """date=ge2026-01-01&date=le2026-01-31 (prefixes eq, ge, gt, le, lt; none means eq), as FHIR search reads a
+    value's span: ge from its start, gt after its end, le to its end, lt before its start."""
     since: datetime | None = None
     until: datetime | None = None
     for value in values:
         prefix, rest = (value[:2], value[2:]) if value[:2] in ("ge", "gt", "le", "lt", "eq") else ("eq", value)
         start, end = _moment(rest)
-        if prefix in ("ge", "gt", "eq"):
-            since = max(since, start) if since else start
-        if prefix in ("le", "lt", "eq"):
-            until = min(until, end) if until else end
+        low = {"ge": start, "eq": start, "gt": end}.get(prefix)
+        high = {"le": end, "eq": end, "lt": start}.get(prefix)
+        if low is not None:
+            since = max(since, low) if since else low
+        if high is not None:
+            until = min(until, high) if until else high
     return since, until
 
 

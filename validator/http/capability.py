@@ -80,6 +80,19 @@ OPERATION_DEFINITIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# GET /fhir/AuditEvent (validator/http/audit_events.py): the audit trail, searched by these parameters only.
+_AUDIT_EVENT: dict[str, Any] = {
+    "type": "AuditEvent",
+    "interaction": [{"code": "search-type"}],
+    "searchParam": [
+        {"name": "date", "type": "date"},
+        {"name": "patient", "type": "reference"},
+        {"name": "outcome", "type": "token"},
+        {"name": "_count", "type": "number"},
+    ],
+}
+
+
 def _resource(resource_type: str) -> dict[str, Any]:
     definition = OPERATION_DEFINITIONS[f"{resource_type}-validate"]
     return {"type": resource_type, "operation": [{"name": "validate", "definition": definition["url"]}]}
@@ -102,5 +115,5 @@ def capability_statement(version: str) -> dict[str, Any]:
         "implementation": {"description": "medval HTTP service"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
-        "rest": [{"mode": "server", "resource": [_resource("MedicationRequest"), _resource("Bundle")]}],
+        "rest": [{"mode": "server", "resource": [_resource("MedicationRequest"), _resource("Bundle"), _AUDIT_EVENT]}],
     }
