@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -39,13 +41,13 @@ def make_engine(url: str) -> Engine:
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            _use_wal(cursor)  # readers never wait for the writer
             # NORMAL: durable when a process dies (SIGKILL included); a power cut may lose the last commits, never
             # corrupt the file. FULL adds an fsync to every audit write (about 1-2 ms per request measured here).
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -55,6 +57,20 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a new SQLite file to WAL once. The switch needs the file to itself, and SQLite answers "database is
+    locked" at once (no busy wait) when workers opening a brand-new file race for it: retried for a few seconds.
+    The mode is kept in the file, so every later connection finds it set and skips this."""
+    for _ in range(100):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")  # still locked after 5 s: let the error say so
 
 
 def alembic_config() -> Config:
