@@ -213,3 +213,13 @@ def test_admin_scope_is_required_where_an_endpoint_asks_for_it(fhir_server, logs
     assert_outcome(client.get("/admin-probe", headers=bearer(token("system/*.read"))), 403)
     assert_outcome(client.get("/admin-probe"), 401)
     assert [e["reason"] for e in logs.events("security-refusal")] == ["insufficient-scope", "no-token"]
+
+
+def test_an_unknown_profile_is_refused_before_any_record_is_fetched(fhir_server, app_client):
+    # a review found the record fetched (with medval's own token) and then thrown away for the 400
+    refused = app_client.post_json(MR_VALIDATE + "?profile=https://example.org/no-such-profile", oral_order(5), headers=bearer(token()))
+    assert_outcome(refused, 400)
+    assert fhir_calls(fhir_server) == []
+    known = app_client.post_json(MR_VALIDATE + "?profile=baclofen", oral_order(5), headers=bearer(token()))
+    assert_outcome(known, 200)
+    assert fhir_calls(fhir_server)  # the safe look-alike: a known profile, the record is read

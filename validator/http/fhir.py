@@ -132,6 +132,9 @@ class _Validation:
 async def _validate(run: _Validation, request: Request, resource_type: str, query: tuple[str | None, str | None]) -> FHIRResponse:
     """`query`: the profile and mode given as query parameters (None: not given)."""
     profile, mode = query
+    profile_ids = {p.id: p.label for p in run.profiles.profiles}
+    if profile and not _known_profile(profile, resource_type, profile_ids):
+        raise _unknown_profile([profile], profile_ids)  # refused before a token is checked or a record fetched
     content_type = request.headers.get("content-type")
     fhir_version = body_fhir_version(content_type)
     answer = requested_answer(request)
@@ -158,7 +161,6 @@ async def _validate(run: _Validation, request: Request, resource_type: str, quer
     request.state.rule_codes = sorted({f.rule for f in report.findings})
     request.state.fhir_version = report.version
     requested = report.profiles_requested  # the Parameters' profiles and ?profile=
-    profile_ids = {p.id: p.label for p in run.profiles.profiles}
     unknown = [p for p in requested if not _known_profile(p, resource_type, profile_ids)]
     if unknown:
         raise _unknown_profile(unknown, profile_ids)
