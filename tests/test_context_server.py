@@ -13,9 +13,9 @@ from tests.conftest import oral_order, rules_of
 from validator import check
 from validator.context import ContextUnavailable, PatientContext
 from validator.context.from_server import (
+    ContextSettings,
     ServerContextProvider,
     context_from_fetch,
-    default_context_provider,
     fetch_patient_resources,
     fetch_patient_resources_sync,
     patient_id_of,
@@ -184,7 +184,7 @@ def test_provider_that_raises_becomes_a_warning() -> None:
 
 def test_no_server_configured_is_information(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEDVAL_FHIR_BASE_URL", raising=False)
-    assert default_context_provider() is None
+    assert ContextSettings().provider() is None
     [finding] = gap(check(oral_order(5)))
     assert finding.severity == "information"
 
@@ -195,7 +195,7 @@ def test_environment_configures_the_provider(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("MEDVAL_FHIR_TOKEN", "env-token")
     monkeypatch.setenv("MEDVAL_CONTEXT_TIMEOUT_S", "1.5")
     mock_all(respx.mock)
-    found = default_context_provider()
+    found = ContextSettings().provider()
     assert found is not None and found.timeout_s == 1.5
     report = check(oral_order(5), context_provider=found)
     assert "condition-not-recommended" in rules_of(report)

@@ -304,12 +304,6 @@ class ServerContextProvider:
         self.max_bytes = max_bytes
         self.observation_codes = observation_codes
 
-    @classmethod
-    def from_settings(cls, settings: ContextSettings) -> ServerContextProvider | None:
-        if not settings.fhir_base_url:
-            return None
-        return cls(settings.fhir_base_url, settings.fhir_token or None, settings.context_timeout_s)
-
     def __call__(self, order: dict[str, Any]) -> PatientContext | ContextUnavailable:
         patient_id = patient_id_of(order, self.base_url)
         if patient_id is None:
@@ -334,8 +328,3 @@ def context_from_fetch(result: FetchResult, version: str = "4.0", source: str = 
 @lru_cache(maxsize=4)
 def _provider(base_url: str, token: str | None, timeout_s: float, observation_codes: tuple[str, ...]) -> ServerContextProvider:
     return ServerContextProvider(base_url, token, timeout_s, observation_codes=observation_codes)
-
-
-def default_context_provider() -> ServerContextProvider | None:
-    """The provider the environment configures (MEDVAL_FHIR_BASE_URL ...), or None: for edges only (the library never calls it)."""
-    return ContextSettings().provider()
