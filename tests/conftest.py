@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import json
 import os
 import shutil
 import tempfile
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from validator.profile import SCHEMA_FILE, ProfileError, load_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every test process (and each `medval serve` it starts) keeps its state in its own scratch folder, never in the checkout.
@@ -90,3 +93,15 @@ def rules_of(report_or_findings: Any) -> list[str]:
 @pytest.fixture
 def deep() -> Any:
     return copy.deepcopy
+
+
+def load_broken_profile(folder: Path, break_it: Any) -> Exception:
+    """The ProfileError loading the packaged baclofen profile, changed by `break_it`, from `folder` raises."""
+    packaged = ROOT / "validator" / "profiles"
+    broken = json.loads((packaged / "baclofen.json").read_text())
+    break_it(broken)
+    shutil.copy(packaged / SCHEMA_FILE, folder / SCHEMA_FILE)
+    (folder / "baclofen.json").write_text(json.dumps(broken))
+    with pytest.raises(ProfileError) as caught:
+        load_profiles(folder)
+    return caught.value

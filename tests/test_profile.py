@@ -6,7 +6,6 @@ invented for the test (max 60 mg/day oral, 2 and 7 mg tablets, 3 mg/mL "intravit
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import shutil
@@ -19,7 +18,7 @@ import pytest
 import validator
 from validator.profile import SCHEMA_FILE, ProfileError, compile_profile, default_profiles, load_profiles
 
-from .conftest import ROOT, SNOMED, UCUM, oral_order, rules_of
+from .conftest import ROOT, SNOMED, UCUM, load_broken_profile, oral_order, rules_of
 
 FAKE = "https://example.org/fake-drug-codes"
 SOURCE = "Invented for the medval test suite (fictional drug)"
@@ -190,14 +189,9 @@ def test_every_baclofen_fact_cites_a_source() -> None:
     ],
 )
 def test_profile_breaking_the_schema_names_the_field(tmp_path: Path, break_it: Any, field: str) -> None:
-    broken = copy.deepcopy(BACLOFEN)
-    break_it(broken)
-    shutil.copy(ROOT / "validator" / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
-    (tmp_path / "baclofen.json").write_text(json.dumps(broken))
-    with pytest.raises(ProfileError) as caught:
-        load_profiles(tmp_path)
-    assert "baclofen.json" in str(caught.value)
-    assert field in str(caught.value)
+    error = load_broken_profile(tmp_path, break_it)
+    assert "baclofen.json" in str(error)
+    assert field in str(error)
 
 
 def test_profile_that_is_not_json(tmp_path: Path) -> None:

@@ -8,29 +8,18 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from validator.profile import SCHEMA_FILE, ProfileError, compile_profile, default_profiles, load_profiles
+from validator.profile import ProfileError, compile_profile, default_profiles
 
-from .conftest import ROOT
+from .conftest import ROOT, load_broken_profile
 
 BACLOFEN = json.loads((ROOT / "validator" / "profiles" / "baclofen.json").read_text())
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
-
-
-def _load_broken(tmp_path: Path, break_it: Any) -> ProfileError:
-    broken = copy.deepcopy(BACLOFEN)
-    break_it(broken)
-    shutil.copy(ROOT / "validator" / "profiles" / SCHEMA_FILE, tmp_path / SCHEMA_FILE)
-    (tmp_path / "baclofen.json").write_text(json.dumps(broken))
-    with pytest.raises(ProfileError) as caught:
-        load_profiles(tmp_path)
-    return caught.value
 
 
 def _drop_source(*path: str | int) -> Any:
@@ -75,7 +64,7 @@ ORAL = ("dosing", "oral")
     ids=lambda p: ".".join(map(str, p)),
 )
 def test_a_new_number_without_its_source_is_refused(tmp_path: Path, path: tuple[str | int, ...]) -> None:
-    error = _load_broken(tmp_path, _drop_source(*path))
+    error = load_broken_profile(tmp_path, _drop_source(*path))
     assert "baclofen.json" in str(error)
     assert ".".join(map(str, path)) in str(error)
     assert "'source' is a required property" in str(error)
@@ -93,7 +82,7 @@ def test_a_new_number_without_its_source_is_refused(tmp_path: Path, path: tuple[
     ],
 )
 def test_malformed_therapy_facts_are_refused(tmp_path: Path, break_it: Any, field: str) -> None:
-    assert field in str(_load_broken(tmp_path, break_it))
+    assert field in str(load_broken_profile(tmp_path, break_it))
 
 
 @pytest.mark.parametrize(
